@@ -1,0 +1,20 @@
+"""Small argument checks shared by the Keras layers and the model."""
+
+import numbers
+
+
+def check_positive_int(value, name, *, allow_none=False):
+    """Return ``value`` as an int if it is a positive integer, else raise.
+
+    Booleans are refused even though ``bool`` subclasses ``int``: ``True`` as
+    a layer width is always a mistake.
+    """
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value <= 0
+    ):
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
