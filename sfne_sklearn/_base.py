@@ -1,0 +1,340 @@
+"""Shared base of the SFNE estimators: parameters, data checks, training."""
+
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._block import SFNEBlock
+from ._inference import make_predict_function
+from ._preprocessing import fit_preprocessor, is_dataframe
+from ._scikeras import fit_keras_model
+
+
+class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
+    """Base class of :class:`SFNERegressor` and :class:`SFNETransformer`.
+
+    Warning: this class should not be used directly. Use the derived classes.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "slow_network_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "slow_network_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
+        "optimizer": [str, type, keras.optimizers.Optimizer],
+        "optimizer__learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "loss": [str, keras.losses.Loss, callable],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "callbacks": [list, keras.callbacks.Callback, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        hidden_dim,
+        num_layers,
+        slow_network_layers,
+        slow_network_units,
+        preprocessor,
+        optimizer,
+        optimizer__learning_rate,
+        loss,
+        epochs,
+        batch_size,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        callbacks,
+        verbose,
+        random_state,
+    ):
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.slow_network_layers = slow_network_layers
+        self.slow_network_units = slow_network_units
+        self.preprocessor = preprocessor
+        self.optimizer = optimizer
+        self.optimizer__learning_rate = optimizer__learning_rate
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ``optimizer__learning_rate`` is a parameter of its own, not a nested
+    # parameter of ``optimizer``: set it directly instead of letting
+    # BaseEstimator look for ``optimizer.set_params``.
+    def set_params(self, **params):
+        own = self._get_param_names()
+        for key in [key for key in params if "__" in key and key in own]:
+            setattr(self, key, params.pop(key))
+        return super().set_params(**params) if params else self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # "auto" imputes missing values; other choices decide for themselves.
+        tags.input_tags.allow_nan = self.preprocessor is not None
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # ------------------------------------------------------------------ data
+    def _validate_X(self, X, *, reset):
+        """Check ``X`` the way scikit-learn does, keeping DataFrames whole."""
+        if self.preprocessor is not None and is_dataframe(X):
+            # Names and count are checked; dtypes are the preprocessor's job.
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                    "of 1 is required."
+                )
+            return X
+        if self.preprocessor is None or isinstance(self.preprocessor, str):
+            return validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=(np.float64, np.float32),
+                ensure_all_finite="allow-nan" if self.preprocessor == "auto" else True,
+            )
+        # A user transformer decides which values it accepts.
+        return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
+
+    def _validate_y(self, X, y):
+        y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D, got an array of shape {y.shape}.")
+        check_consistent_length(X, y)
+        return y
+
+    def _features(self, X):
+        """Preprocessed features of an already validated ``X``."""
+        Xt = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
+        return self._as_model_input(Xt)
+
+    def _as_model_input(self, Xt):
+        Xt = check_array(Xt, dtype=self._dtype, input_name="X after preprocessing")
+        return Xt
+
+    def _transform_input(self, X):
+        """Validate, preprocess and run ``X`` through the fitted block."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._predict_fn(self._features(X))
+
+    # -------------------------------------------------------------- training
+    def _check_training_params(self):
+        """Checks that need Keras itself: names of losses and optimizers."""
+        for name, getter in (("loss", keras.losses.get), ("optimizer", keras.optimizers.get)):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                try:
+                    getter(value)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"The '{name}' parameter of {type(self).__name__} is not a known "
+                        f"Keras {name}: {name}={value!r}."
+                    ) from exc
+
+    def _fit_network(self, X, y=None, sample_weight=None):
+        """Fit the preprocessor and the network; set ``model_``; return self.
+
+        ``y`` is the (2-D) training target, or None for self-supervised
+        training, where the network reconstructs its own input features.
+        """
+        self._validate_params()
+        self._check_training_params()
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if np.any(sample_weight < 0):
+                raise ValueError("sample_weight must be non-negative.")
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight must contain at least one positive value.")
+
+        if self.preprocessor is None:
+            self.preprocessor_ = None
+            Xt = X
+        else:
+            self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
+        # Compute in the float dtype of the features (as MLPRegressor does):
+        # float32 stays float32, anything else runs in float64.
+        self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
+        Xt = self._as_model_input(Xt)
+        if Xt.shape[1] == 0:
+            raise ValueError("The preprocessor produced no features from X.")
+
+        if y is None:
+            target = Xt
+            self._y_mean, self._y_scale = None, None
+        else:
+            # The network learns the standardised target; predictions are
+            # mapped back. Weighted statistics keep weights equal to repeats.
+            scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+            self._y_mean, self._y_scale = scaler.mean_, scaler.scale_
+            target = (y - self._y_mean) / self._y_scale
+        target = np.asarray(target, dtype=self._dtype)
+
+        if sample_weight is not None:
+            # Rows of weight 0 are dropped, the others rescaled to mean 1: Keras
+            # averages the weighted loss over the rows of a batch, so this
+            # makes a weight of k the same as k copies of the row.
+            keep = sample_weight > 0
+            Xt, target, sample_weight = Xt[keep], target[keep], sample_weight[keep]
+            sample_weight = sample_weight / sample_weight.mean()
+
+        validation_data = None
+        if self.early_stopping:
+            Xt, target, sample_weight, validation_data = self._validation_split(
+                Xt, target, sample_weight, seed
+            )
+
+        n_features = Xt.shape[1]
+        n_outputs = target.shape[1]
+        batch_size = (
+            min(200, Xt.shape[0]) if self.batch_size == "auto" else min(self.batch_size, Xt.shape[0])
+        )
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss" if self.early_stopping else "loss",
+            min_delta=self.tol,
+            patience=self.n_iter_no_change,
+            restore_best_weights=self.early_stopping,
+        )
+        user_callbacks = self.callbacks
+        if isinstance(user_callbacks, keras.callbacks.Callback):
+            user_callbacks = [user_callbacks]
+        callbacks = [keras.callbacks.TerminateOnNaN(), stopper, *(user_callbacks or [])]
+
+        blocks = []
+
+        def build_model():
+            block = self._make_block(n_features, self._block_output_dim(n_outputs))
+            blocks.append(block)
+            # scikeras needs a functional model (it reads ``model.outputs``).
+            inputs = keras.Input(shape=(n_features,), dtype=block.compute_dtype)
+            outputs = block(inputs)
+            head = self._training_head(n_outputs, block.dtype_policy)
+            return keras.Model(inputs, outputs if head is None else head(outputs))
+
+        _, history = fit_keras_model(
+            build_model,
+            Xt,
+            target,
+            sample_weight=sample_weight,
+            optimizer=self.optimizer,
+            learning_rate=self.optimizer__learning_rate,
+            loss=self.loss,
+            epochs=self.epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            validation_data=validation_data,
+            verbose=self.verbose,
+            seed=seed,
+        )
+        self.history_ = history
+        self.n_iter_ = len(history["loss"])
+        if self.early_stopping:
+            self.best_epoch_ = int(stopper.best_epoch) + 1
+        if self.n_iter_ == self.epochs and stopper.stopped_epoch == 0:
+            warnings.warn(
+                f"{type(self).__name__}: training stopped at epochs={self.epochs} while the "
+                f"{stopper.monitor} was still improving. Increase `epochs`, or lower "
+                "`tol`/`n_iter_no_change` to accept the current fit.",
+                ConvergenceWarning,
+            )
+        self._set_fitted_model(blocks[-1])
+        return self
+
+    def _validation_split(self, Xt, target, sample_weight, seed):
+        n_samples = Xt.shape[0]
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if n_val < 1 or n_samples - n_val < 1:
+            raise ValueError(
+                f"early_stopping needs at least one training and one validation sample; "
+                f"got {n_samples} samples with validation_fraction={self.validation_fraction}."
+            )
+        indices = np.arange(n_samples)
+        train, val = train_test_split(indices, test_size=n_val, random_state=seed, shuffle=True)
+        weights = None if sample_weight is None else sample_weight[val]
+        validation = (Xt[val], target[val]) if weights is None else (Xt[val], target[val], weights)
+        sw_train = None if sample_weight is None else sample_weight[train]
+        return Xt[train], target[train], sw_train, validation
+
+    def _make_block(self, n_features, output_dim):
+        return SFNEBlock(
+            input_dim=n_features,
+            output_dim=output_dim,
+            hidden_dim=self.hidden_dim,
+            num_layers=self.num_layers,
+            slow_network_layers=self.slow_network_layers,
+            slow_network_units=self.slow_network_units,
+            dtype=np.dtype(self._dtype).name,
+        )
+
+    @abstractmethod
+    def _block_output_dim(self, n_outputs):
+        """Width of the block's output for a target with ``n_outputs`` columns."""
+
+    def _training_head(self, n_outputs, dtype_policy):
+        """Layer trained on top of the block and dropped afterwards, or None."""
+        return None
+
+    def _set_fitted_model(self, model):
+        self.model_ = model
+        self._predict_fn = make_predict_function(model, model.input_dim, self._dtype)
+
+    # ----------------------------------------------------------- persistence
+    # A Keras model is stored by its config and weights, so that pickle,
+    # joblib and deepcopy work without scikeras's global patches and load in
+    # a fresh process; the compiled predict function is rebuilt on load.
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_predict_fn", None)
+        model = state.get("model_")
+        if model is not None:
+            state["model_"] = {
+                "config": keras.saving.serialize_keras_object(model),
+                "weights": model.get_weights(),
+            }
+        return state
+
+    def __setstate__(self, state):
+        saved = state.get("model_")
+        super().__setstate__(state)
+        if isinstance(saved, dict):
+            model = keras.saving.deserialize_keras_object(saved["config"])
+            model.set_weights(saved["weights"])
+            self._set_fitted_model(model)

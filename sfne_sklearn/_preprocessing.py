@@ -1,0 +1,109 @@
+"""The internal preprocessor that turns raw tables into network features."""
+
+import numpy as np
+import pandas as pd
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+MISSING_CATEGORY = "__missing__"
+
+
+def is_dataframe(X):
+    """True for pandas DataFrames (the only frames we build columns for)."""
+    return isinstance(X, pd.DataFrame)
+
+
+def _as_category_strings(X):
+    """Cast categorical columns to strings, with one token for missing values.
+
+    OneHotEncoder needs each column to be uniformly strings; object columns
+    may mix numbers, strings, ``None``, ``pd.NA`` and booleans.
+    """
+    frame = pd.DataFrame(X)
+    out = np.empty(frame.shape, dtype=object)
+    for j, (_, column) in enumerate(frame.items()):
+        missing = column.isna().to_numpy()
+        values = column.astype(object).to_numpy()
+        out[:, j] = np.where(missing, MISSING_CATEGORY, values.astype(str))
+    return out
+
+
+def _numeric_pipeline(sample_weighted):
+    # Mean imputation with a missing-value indicator, then standard scaling.
+    # The scaler honours sample weights (through metadata routing) so that
+    # weighting rows is equivalent to repeating them.
+    scaler = StandardScaler()
+    if sample_weighted:
+        scaler.set_fit_request(sample_weight=True)
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="mean", add_indicator=True)),
+            ("scale", scaler),
+        ]
+    )
+
+
+def _categorical_pipeline():
+    return Pipeline(
+        [
+            ("as_str", FunctionTransformer(_as_category_strings, feature_names_out="one-to-one")),
+            (
+                "onehot",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64),
+            ),
+        ]
+    )
+
+
+def split_columns(frame):
+    """Names of the numeric and of the categorical columns of ``frame``.
+
+    Booleans (``bool`` and nullable ``boolean``) count as categories; every
+    other non-numeric dtype (``category``, ``object``, ``str``) too.
+    """
+    numeric, categorical = [], []
+    for name, dtype in frame.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            categorical.append(name)
+        else:
+            numeric.append(name)
+    return numeric, categorical
+
+
+def make_auto_preprocessor(X, *, sample_weighted=False):
+    """Build the unfitted ``preprocessor="auto"`` transformer for ``X``.
+
+    DataFrames get a ColumnTransformer chosen from the column dtypes; arrays
+    (all numeric) get the numeric pipeline alone.
+    """
+    with config_context(enable_metadata_routing=True):
+        if not is_dataframe(X):
+            return _numeric_pipeline(sample_weighted)
+        numeric, categorical = split_columns(X)
+        transformers = []
+        if numeric:
+            transformers.append(("num", _numeric_pipeline(sample_weighted), numeric))
+        if categorical:
+            transformers.append(("cat", _categorical_pipeline(), categorical))
+        return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+
+
+def fit_preprocessor(preprocessor, X, sample_weight=None):
+    """Fit a clone of ``preprocessor`` on ``X``; return it and ``X`` transformed.
+
+    ``"auto"`` preprocessors are fitted with ``sample_weight`` routed to
+    their scalers. User transformers are fitted as given; weights reach them
+    only where the user enabled metadata routing and requested them.
+    """
+    if isinstance(preprocessor, str):  # "auto"
+        fitted = make_auto_preprocessor(X, sample_weighted=sample_weight is not None)
+        if sample_weight is None:
+            return fitted, fitted.fit_transform(X)
+        with config_context(enable_metadata_routing=True):
+            return fitted, fitted.fit_transform(X, sample_weight=sample_weight)
+    fitted = clone(preprocessor)
+    return fitted, fitted.fit_transform(X)

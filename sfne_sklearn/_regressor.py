@@ -1,0 +1,194 @@
+"""SFNERegressor: the SFNEBlock as a scikit-learn regressor."""
+
+from sklearn.base import RegressorMixin
+
+from ._base import BaseSFNE
+
+
+class SFNERegressor(RegressorMixin, BaseSFNE):
+    """Slow-Fast Neural Engine regressor for tabular data.
+
+    Fits an :class:`~sfne_sklearn.SFNEBlock` whose output projection is the
+    regression head, trained through scikeras. DataFrames with numeric,
+    categorical, string, boolean and nullable columns, and missing values,
+    are turned into features by an internal ColumnTransformer. The target is
+    standardised for training and predictions are returned on its scale.
+
+    Parameters
+    ----------
+    hidden_dim : int, default=64
+        Width of the block's hidden representation.
+    num_layers : int, default=2
+        Number of residual hidden dense layers of the block.
+    slow_network_layers : int, default=3
+        Number of layers of the slow network that generates hyper-kernels.
+    slow_network_units : int, default=128
+        Width of the slow network's layers.
+    preprocessor : "auto", transformer or None, default="auto"
+        How ``X`` becomes numeric features. ``"auto"``: on a DataFrame, a
+        ColumnTransformer built from the column dtypes (numbers imputed with
+        the mean plus missing indicators, then standardised; categorical,
+        string, boolean and object columns one-hot encoded with missing
+        values as a category and unknown categories ignored at predict
+        time); on an array, the numeric part alone. A scikit-learn
+        transformer: cloned and fitted on ``X``. ``None``: ``X`` must be
+        numeric and finite and is used as is.
+    optimizer : str, keras optimizer class or instance, default="adam"
+        Keras optimizer.
+    optimizer__learning_rate : float, default=1e-3
+        Learning rate given to ``optimizer``.
+    loss : str or keras loss, default="mse"
+        Keras loss, computed on the standardised target.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step. ``"auto"`` is ``min(200, n_samples)``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (shuffled, seeded by
+        ``random_state``), stop when the validation loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
+        When False, training stops when the training loss stalls the same
+        way, as in :class:`~sklearn.neural_network.MLPRegressor`.
+    validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Smallest loss decrease that counts as an improvement.
+    callbacks : list of keras callbacks, default=None
+        Extra Keras callbacks, run after the built-in stopping rule.
+    verbose : int, default=0
+        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+        Pass an int for reproducible fits.
+
+    Attributes
+    ----------
+    model_ : SFNEBlock
+        The trained Keras model.
+    preprocessor_ : transformer or None
+        The fitted preprocessor.
+    history_ : dict of list
+        Per-epoch ``loss`` (and ``val_loss`` with early stopping).
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept; only with early stopping.
+    n_outputs_ : int
+        Number of targets.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SFNETransformer : The same block as a feature extractor.
+    sklearn.neural_network.MLPRegressor : A plain multi-layer perceptron.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sfne_sklearn import SFNERegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> y = X[:, 0] - 2 * X[:, 1]
+    >>> reg = SFNERegressor(epochs=20, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_dim=64,
+        num_layers=2,
+        slow_network_layers=3,
+        slow_network_units=128,
+        preprocessor="auto",
+        optimizer="adam",
+        optimizer__learning_rate=1e-3,
+        loss="mse",
+        epochs=200,
+        batch_size="auto",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+            slow_network_layers=slow_network_layers,
+            slow_network_units=slow_network_units,
+            preprocessor=preprocessor,
+            optimizer=optimizer,
+            optimizer__learning_rate=optimizer__learning_rate,
+            loss=loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            callbacks=callbacks,
+            verbose=verbose,
+            random_state=random_state,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight of k counts as k copies of a row.
+
+        Returns
+        -------
+        self : SFNERegressor
+            The fitted estimator.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = self._validate_X(X, reset=True)
+        y = self._validate_y(X, y)
+        self._y_ndim = y.ndim
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        self.n_outputs_ = y2d.shape[1]
+        return self._fit_network(X, y2d, sample_weight)
+
+    def predict(self, X):
+        """Predict targets for ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Samples, with the same columns as in fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions on the scale of the training target, with the shape
+            of the training target.
+        """
+        y_pred = self._transform_input(X) * self._y_scale + self._y_mean
+        return y_pred.ravel() if self._y_ndim == 1 else y_pred
+
+    def _block_output_dim(self, n_outputs):
+        return n_outputs

@@ -1,0 +1,191 @@
+"""SFNETransformer: the SFNEBlock as a scikit-learn feature extractor."""
+
+import numbers
+
+import keras
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval
+
+from ._base import BaseSFNE
+
+
+class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFNE):
+    """Slow-Fast Neural Engine features for tabular data.
+
+    Learns an :class:`~sfne_sklearn.SFNEBlock` whose ``output_dim`` outputs
+    are the new features. With ``y``, a linear head on top of them is
+    trained to predict ``y`` (supervised features); without ``y``, the head
+    reconstructs the preprocessed input (self-supervised, an autoencoder).
+    The head is dropped: ``transform`` returns the block's outputs.
+
+    Parameters
+    ----------
+    output_dim : int, default=32
+        Number of features produced by ``transform``.
+    hidden_dim : int, default=64
+        Width of the block's hidden representation.
+    num_layers : int, default=2
+        Number of residual hidden dense layers of the block.
+    slow_network_layers : int, default=3
+        Number of layers of the slow network that generates hyper-kernels.
+    slow_network_units : int, default=128
+        Width of the slow network's layers.
+    preprocessor : "auto", transformer or None, default="auto"
+        How ``X`` becomes numeric features; see :class:`SFNERegressor`.
+    optimizer : str, keras optimizer class or instance, default="adam"
+        Keras optimizer.
+    optimizer__learning_rate : float, default=1e-3
+        Learning rate given to ``optimizer``.
+    loss : str or keras loss, default="mse"
+        Keras loss of the head.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step. ``"auto"`` is ``min(200, n_samples)``.
+    early_stopping : bool, default=False
+        Stop on a held-out validation loss; see :class:`SFNERegressor`.
+    validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Smallest loss decrease that counts as an improvement.
+    callbacks : list of keras callbacks, default=None
+        Extra Keras callbacks.
+    verbose : int, default=0
+        Keras verbosity.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the validation split.
+
+    Attributes
+    ----------
+    model_ : SFNEBlock
+        The trained block (without the training head).
+    preprocessor_ : transformer or None
+        The fitted preprocessor.
+    history_ : dict of list
+        Per-epoch losses.
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept; only with early stopping.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SFNERegressor : The same block as a regressor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sfne_sklearn import SFNETransformer
+    >>> X = np.random.RandomState(0).normal(size=(50, 4))
+    >>> SFNETransformer(output_dim=8, epochs=5, random_state=0).fit_transform(X).shape
+    (50, 8)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSFNE._parameter_constraints,
+        "output_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        output_dim=32,
+        hidden_dim=64,
+        num_layers=2,
+        slow_network_layers=3,
+        slow_network_units=128,
+        preprocessor="auto",
+        optimizer="adam",
+        optimizer__learning_rate=1e-3,
+        loss="mse",
+        epochs=200,
+        batch_size="auto",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+            slow_network_layers=slow_network_layers,
+            slow_network_units=slow_network_units,
+            preprocessor=preprocessor,
+            optimizer=optimizer,
+            optimizer__learning_rate=optimizer__learning_rate,
+            loss=loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            callbacks=callbacks,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.output_dim = output_dim
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.target_tags.required = False
+        return tags
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the features.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Target the features should predict. None: the features are
+            learnt by reconstructing the preprocessed ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        self : SFNETransformer
+            The fitted transformer.
+        """
+        X = self._validate_X(X, reset=True)
+        if y is not None:
+            y = self._validate_y(X, y)
+            y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return self._fit_network(X, y, sample_weight)
+
+    def transform(self, X):
+        """Compute the learnt features of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Samples, with the same columns as in fit.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, output_dim)
+            The block's outputs, in the float dtype the network computes in.
+        """
+        return self._transform_input(X)
+
+    @property
+    def _n_features_out(self):
+        return self.output_dim
+
+    def _block_output_dim(self, n_outputs):
+        return self.output_dim
+
+    def _training_head(self, n_outputs, dtype_policy):
+        return keras.layers.Dense(n_outputs, name="head", dtype=dtype_policy)
