@@ -1,0 +1,192 @@
+"""Tests of the SlowNetwork and HyperZZWOperator layers."""
+
+import keras
+import numpy as np
+import pytest
+
+from sfne_sklearn.layers import HyperZZWOperator, SlowNetwork
+
+
+def assert_layer_round_trip(layer, inputs):
+    """Build and call ``layer``, then check that its config makes a twin.
+
+    In the spirit of Keras's ``run_layer_test``: the output shape matches
+    ``compute_output_shape``, ``get_config`` survives Keras serialization, and
+    the rebuilt layer with the same weights gives the same outputs.
+    """
+    outputs = keras.ops.convert_to_numpy(layer(inputs))
+    input_shapes = keras.tree.map_structure(lambda x: tuple(np.shape(x)), inputs)
+    assert tuple(layer.compute_output_shape(input_shapes)) == outputs.shape
+
+    config = layer.get_config()
+    twin = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(twin) is type(layer)
+    assert twin.get_config() == config
+    twin(inputs)  # build
+    twin.set_weights(layer.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(twin(inputs)), outputs, rtol=1e-6)
+    return outputs
+
+
+def coordinates(n):
+    return np.linspace(-1.0, 1.0, n, dtype="float32")[:, None]
+
+
+# --------------------------------------------------------------------------
+# SlowNetwork
+
+
+@pytest.mark.parametrize("n_coordinates, channels", [(1, 1), (9, 2), (40, 3)])
+def test_slow_network_shape_and_round_trip(n_coordinates, channels):
+    layer = SlowNetwork(num_layers=2, units=8, kernel_channels=channels, num_frequencies=3)
+    out = assert_layer_round_trip(layer, coordinates(n_coordinates))
+    assert out.shape == (n_coordinates, channels)
+    assert out.dtype == np.float32
+    assert np.all(np.isfinite(out))
+
+
+def test_slow_network_config_holds_every_argument():
+    layer = SlowNetwork(num_layers=4, units=16, kernel_channels=2, num_frequencies=5, name="slow")
+    config = layer.get_config()
+    keys = ("num_layers", "units", "kernel_channels", "num_frequencies")
+    assert {k: config[k] for k in keys} == {
+        "num_layers": 4,
+        "units": 16,
+        "kernel_channels": 2,
+        "num_frequencies": 5,
+    }
+    assert config["name"] == "slow"
+
+
+def test_slow_network_parameters_do_not_depend_on_kernel_length():
+    # An implicit (coordinate) network: the same weights give a kernel of
+    # any length, which is why hidden_dim does not grow the slow network.
+    short = SlowNetwork(num_layers=2, units=8)
+    long = SlowNetwork(num_layers=2, units=8)
+    short(coordinates(3))
+    long(coordinates(300))
+    assert short.count_params() == long.count_params()
+    assert len(short.trainable_weights) == 2 * 2 + 2  # two hidden dense layers + head
+
+
+def test_slow_network_is_a_function_of_the_coordinates_only():
+    layer = SlowNetwork(num_layers=2, units=8, kernel_channels=1)
+    full = keras.ops.convert_to_numpy(layer(coordinates(9)))
+    # Evaluating a subset of coordinates gives the same kernel values there.
+    part = keras.ops.convert_to_numpy(layer(coordinates(9)[2:5]))
+    np.testing.assert_allclose(part, full[2:5], rtol=1e-5, atol=1e-7)
+    # The kernel varies with position.
+    assert np.ptp(full) > 0
+
+
+@pytest.mark.parametrize("argument", ["num_layers", "units", "kernel_channels", "num_frequencies"])
+@pytest.mark.parametrize("value", [0, -2, 1.5, True, "4", None])
+def test_slow_network_rejects_bad_arguments(argument, value):
+    with pytest.raises(ValueError, match=rf"`{argument}` must be a positive integer.*{argument}="):
+        SlowNetwork(**{argument: value})
+
+
+# --------------------------------------------------------------------------
+# HyperZZWOperator
+
+
+def reference_hyperzzw(z, kernel, kernel_size):
+    """Plain-loop HyperZ.Z.W: out_i = z_i * sum_j K[i - j] z_j / sqrt(taps)."""
+    batch, length = z.shape
+    out = np.zeros_like(z, dtype="float64")
+    taps = length if kernel_size is None else kernel_size
+    for i in range(length):
+        context = np.zeros(batch)
+        for j in range(length):
+            offset = i - j
+            if kernel_size is None:
+                k = kernel[offset % length]
+            elif abs(offset) <= kernel_size // 2:
+                k = kernel[offset + kernel_size // 2]
+            else:
+                k = 0.0
+            context += k * z[:, j]
+        out[:, i] = z[:, i] * context / np.sqrt(taps)
+    return out
+
+
+@pytest.mark.parametrize("kernel_size", [None, 1, 3, 5])
+def test_hyperzzw_matches_reference_and_round_trips(kernel_size):
+    rng = np.random.default_rng(0)
+    length = 7
+    z = rng.normal(size=(4, length)).astype("float32")
+    kernel = rng.normal(size=(length if kernel_size is None else kernel_size,)).astype("float32")
+    layer = HyperZZWOperator(kernel_size=kernel_size)
+    out = assert_layer_round_trip(layer, [z, kernel])
+    assert out.shape == (4, length)
+    assert layer.num_taps == kernel.shape[0]
+    assert layer.get_config()["kernel_size"] == kernel_size
+    expected = reference_hyperzzw(z, kernel, kernel_size)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def influence(layer, z, kernel):
+    """Boolean matrix: entry (j, i) is True when changing z_j moves output i."""
+    base = keras.ops.convert_to_numpy(layer([z, kernel]))
+    length = z.shape[1]
+    moved = np.zeros((length, length), dtype=bool)
+    for j in range(length):
+        bumped = z.copy()
+        bumped[:, j] += 1.0
+        out = keras.ops.convert_to_numpy(layer([bumped, kernel]))
+        moved[j] = np.any(np.abs(out - base) > 1e-6, axis=0)
+    return moved
+
+
+def test_local_operator_only_mixes_neighbours():
+    rng = np.random.default_rng(1)
+    length, kernel_size = 9, 3
+    z = rng.normal(size=(3, length)).astype("float32")
+    kernel = np.array([0.7, -1.1, 0.9], dtype="float32")
+    moved = influence(HyperZZWOperator(kernel_size=kernel_size), z, kernel)
+    distance = np.abs(np.arange(length)[:, None] - np.arange(length)[None, :])
+    np.testing.assert_array_equal(moved, distance <= kernel_size // 2)
+
+
+def test_global_operator_mixes_all_positions():
+    rng = np.random.default_rng(2)
+    length = 9
+    z = rng.normal(size=(3, length)).astype("float32")
+    kernel = rng.uniform(0.5, 1.5, size=length).astype("float32")
+    moved = influence(HyperZZWOperator(kernel_size=None), z, kernel)
+    assert moved.all()
+
+
+def test_hyperzzw_weights_depend_on_the_sample():
+    # Context-dependent weights: the same kernel gives each sample its own
+    # effective linear map, so the output is not linear in z.
+    layer = HyperZZWOperator(kernel_size=3)
+    z = np.ones((1, 5), dtype="float32")
+    kernel = np.ones(3, dtype="float32")
+    once = keras.ops.convert_to_numpy(layer([z, kernel]))
+    twice = keras.ops.convert_to_numpy(layer([2 * z, kernel]))
+    np.testing.assert_allclose(twice, 4 * once, rtol=1e-6)
+
+
+def test_hyperzzw_has_no_weights_of_its_own():
+    layer = HyperZZWOperator(kernel_size=3)
+    layer([np.ones((2, 6), dtype="float32"), np.ones(3, dtype="float32")])
+    assert layer.weights == []
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.0, True, "3"])
+def test_hyperzzw_rejects_non_positive_int_kernel_size(value):
+    with pytest.raises(ValueError, match=r"`kernel_size` must be a positive integer.*kernel_size="):
+        HyperZZWOperator(kernel_size=value)
+
+
+@pytest.mark.parametrize("value", [2, 4])
+def test_hyperzzw_rejects_even_kernel_size(value):
+    with pytest.raises(ValueError, match=rf"`kernel_size` must be odd.*kernel_size={value}"):
+        HyperZZWOperator(kernel_size=value)
+
+
+def test_hyperzzw_needs_a_known_length():
+    layer = HyperZZWOperator(kernel_size=3)
+    with pytest.raises(ValueError, match="known feature length"):
+        layer.build([(None, None), (3,)])
