@@ -1,0 +1,45 @@
+# Two commands for a new user, on a machine with only Python 3:
+#   make demo   sets up .venv and runs the main example on real data
+#   make test   sets up the environments and runs the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+OLDEST_VENV ?= .venv-oldest
+# The oldest scikit-learn that pyproject.toml admits; the estimator checks
+# run against it too.
+OLDEST_SKLEARN ?= 1.6.1
+PYTEST_ARGS ?=
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test test-tf test-jax test-oldest clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e ".[test,examples]"
+	touch $@
+
+$(OLDEST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install -q -e ".[test]" "scikit-learn==$(OLDEST_SKLEARN)"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python examples/quickstart.py
+
+test: test-tf test-jax test-oldest
+
+test-tf: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The Keras side must not depend on TensorFlow: run its tests on JAX too.
+test-jax: $(VENV)/.installed
+	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		tests/test_layers.py tests/test_block.py tests/test_data_analyzer.py
+
+test-oldest: $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_estimator_checks.py
+
+clean:
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache

@@ -1,0 +1,11 @@
+"""scikit-learn's estimator checks on the default estimators."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sfne_sklearn import SFNERegressor, SFNETransformer
+
+
+# Default instances, no expected failures: what users get is what is checked.
+@parametrize_with_checks([SFNERegressor(), SFNETransformer()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,255 @@
+"""SFNERegressor behaviour beyond the generic estimator checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import config_context
+from sklearn.base import clone, is_regressor
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+
+from _frames import FAST, mixed_frame, regression_data
+from sfne_sklearn import SFNEBlock, SFNERegressor
+
+
+def test_is_a_regressor_with_regressor_tags():
+    est = SFNERegressor()
+    assert is_regressor(est)
+    assert get_tags(est).estimator_type == "regressor"
+    assert get_tags(est).target_tags.multi_output
+
+
+def test_clone_keeps_every_parameter():
+    est = SFNERegressor(hidden_dim=8, optimizer__learning_rate=0.01, epochs=3, tol=0.0)
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_set_params_learning_rate_and_nested_in_pipeline():
+    est = SFNERegressor().set_params(optimizer__learning_rate=0.05, hidden_dim=8)
+    assert est.optimizer__learning_rate == 0.05 and est.hidden_dim == 8
+    pipe = Pipeline([("scale", StandardScaler()), ("sfne", SFNERegressor())])
+    pipe.set_params(sfne__hidden_dim=12, sfne__optimizer__learning_rate=0.02)
+    assert pipe.named_steps["sfne"].hidden_dim == 12
+    assert pipe.named_steps["sfne"].optimizer__learning_rate == 0.02
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        SFNERegressor().set_params(epoch=50)
+
+
+def test_learning_rate_and_optimizer_reach_keras():
+    import keras
+
+    seen = {}
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen["optimizer"] = type(self.model.optimizer).__name__
+            seen["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    X, y = regression_data()
+    SFNERegressor(
+        **{**FAST, "epochs": 2},
+        optimizer="rmsprop",
+        optimizer__learning_rate=0.0123,
+        callbacks=[Spy()],
+        random_state=0,
+    ).fit(X, y)
+    assert seen["optimizer"] == "RMSprop"
+    assert seen["lr"] == pytest.approx(0.0123)
+
+
+def test_fit_predict_numpy_learns_the_signal():
+    X, y = regression_data(n_samples=300)
+    est = SFNERegressor(**{**FAST, "epochs": 150}, random_state=0).fit(X, y)
+    assert isinstance(est.model_, SFNEBlock)
+    assert est.predict(X).shape == (300,)
+    assert est.score(X, y) > 0.9
+    assert est.n_iter_ == len(est.history_["loss"])
+    assert est.n_outputs_ == 1 and est.n_features_in_ == 4
+
+
+def test_predictions_are_on_the_target_scale():
+    X, y = regression_data()
+    y_big = 1e4 + 1e3 * y
+    est = SFNERegressor(**FAST, random_state=0).fit(X, y_big)
+    pred = est.predict(X)
+    assert abs(pred.mean() - y_big.mean()) < 0.2 * y_big.std()
+
+
+def test_multi_output():
+    X, y = regression_data()
+    Y = np.column_stack([y, -y, 2 * y])
+    est = SFNERegressor(**FAST, random_state=0).fit(X, Y)
+    assert est.predict(X).shape == (len(X), 3)
+    assert est.model_.output_dim == 3 and est.n_outputs_ == 3
+    # A one-column 2-D target keeps its 2-D shape.
+    assert SFNERegressor(**FAST, random_state=0).fit(X, y[:, None]).predict(X).shape == (len(X), 1)
+
+
+def test_same_random_state_same_predictions():
+    X, y = regression_data()
+    a = SFNERegressor(**FAST, random_state=3).fit(X, y).predict(X)
+    b = SFNERegressor(**FAST, random_state=3).fit(X, y).predict(X)
+    c = SFNERegressor(**FAST, random_state=4).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_fit_does_not_touch_global_numpy_random_state():
+    X, y = regression_data()
+    np.random.seed(123)
+    expected = np.random.rand()
+    np.random.seed(123)
+    SFNERegressor(**{**FAST, "epochs": 2}, random_state=0).fit(X, y)
+    assert np.random.rand() == expected
+
+
+def test_dataframe_with_mixed_dtypes_and_missing_values():
+    frame, y = mixed_frame()
+    est = SFNERegressor(**{**FAST, "epochs": 80}, random_state=0).fit(frame, y)
+    assert list(est.feature_names_in_) == list(frame.columns)
+    assert est.preprocessor_ is not None
+    pred = est.predict(frame)
+    assert pred.shape == (len(frame),) and np.all(np.isfinite(pred))
+    assert est.score(frame, y) > 0.5
+
+
+def test_unseen_categories_are_accepted():
+    frame, y = mixed_frame()
+    est = SFNERegressor(**FAST, random_state=0).fit(frame, y)
+    new = frame.head(4).copy()
+    new["text"] = ["never", "seen", "before", None]
+    new["colour"] = pd.Categorical(["purple", "red", "green", "blue"])
+    assert np.all(np.isfinite(est.predict(new)))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns="num"), "missing"),
+        (lambda f: f.rename(columns={"num": "number"}), "unseen at fit time"),
+        (lambda f: f[list(reversed(f.columns))], "same order"),
+    ],
+    ids=["missing", "renamed", "reordered"],
+)
+def test_wrong_columns_at_predict_raise_sklearn_error(change, message):
+    frame, y = mixed_frame()
+    est = SFNERegressor(**{**FAST, "epochs": 2}, random_state=0).fit(frame, y)
+    with pytest.raises(ValueError, match=message):
+        est.predict(change(frame))
+
+
+def test_preprocessor_none_and_custom():
+    X, y = regression_data()
+    est = SFNERegressor(**FAST, preprocessor=None, random_state=0).fit(X, y)
+    assert est.preprocessor_ is None
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(np.where(X > 1, np.nan, X))
+    custom = StandardScaler()
+    est = SFNERegressor(**FAST, preprocessor=custom, random_state=0).fit(X, y)
+    assert est.preprocessor_ is not custom and hasattr(est.preprocessor_, "mean_")
+    assert not hasattr(custom, "mean_")  # the given transformer is cloned, not fitted
+
+
+def test_numpy_nan_is_imputed_by_auto_preprocessor():
+    X, y = regression_data()
+    X[::10, 1] = np.nan
+    est = SFNERegressor(**FAST, random_state=0).fit(X, y)
+    assert np.all(np.isfinite(est.predict(X)))
+
+
+def test_integer_sample_weights_equal_repeated_rows():
+    X, y = regression_data(n_samples=40)
+    weights = np.random.RandomState(1).randint(0, 3, size=len(X))
+    params = dict(**{**FAST, "epochs": 20}, random_state=0)
+    weighted = SFNERegressor(**params).fit(X, y, sample_weight=weights)
+    repeated = SFNERegressor(**params).fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-7, atol=1e-9)
+
+
+def test_sample_weights_change_the_fit():
+    X, y = regression_data()
+    params = dict(**FAST, random_state=0)
+    weights = np.where(X[:, 0] > 0, 10.0, 0.1)
+    a = SFNERegressor(**params).fit(X, y).predict(X)
+    b = SFNERegressor(**params).fit(X, y, sample_weight=weights).predict(X)
+    assert not np.allclose(a, b)
+
+
+def test_sample_weight_routing_through_pipeline():
+    X, y = regression_data(n_samples=40)
+    weights = np.random.RandomState(1).randint(1, 3, size=len(X)).astype(float)
+    params = dict(**{**FAST, "epochs": 10}, random_state=0)
+    with config_context(enable_metadata_routing=True):
+        pipe = Pipeline([("sfne", SFNERegressor(**params).set_fit_request(sample_weight=True))])
+        routed = pipe.fit(X, y, sample_weight=weights).predict(X)
+    direct = SFNERegressor(**params).fit(X, y, sample_weight=weights).predict(X)
+    np.testing.assert_allclose(routed, direct)
+
+
+def test_early_stopping_restores_best_epoch():
+    X, y = regression_data(n_samples=200)
+    est = SFNERegressor(
+        **{**FAST, "epochs": 60},
+        early_stopping=True,
+        n_iter_no_change=3,
+        optimizer__learning_rate=0.05,
+        random_state=0,
+    ).fit(X, y)
+    assert "val_loss" in est.history_
+    assert 1 <= est.best_epoch_ <= est.n_iter_
+    assert est.best_epoch_ == int(np.argmin(est.history_["val_loss"])) + 1
+
+
+def test_converged_training_stops_before_epochs():
+    X, y = regression_data()
+    est = SFNERegressor(**{**FAST, "epochs": 500}, tol=0.5, n_iter_no_change=2, random_state=0)
+    est.fit(X, y)
+    assert est.n_iter_ < 500
+
+
+def test_convergence_warning_when_still_improving():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = regression_data()
+    with pytest.warns(ConvergenceWarning, match="still improving"):
+        SFNERegressor(**{**FAST, "epochs": 3}, random_state=0).fit(X, y)
+
+
+def test_user_callbacks_run():
+    import keras
+
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    X, y = regression_data()
+    SFNERegressor(**{**FAST, "epochs": 4}, callbacks=[Record()], random_state=0).fit(X, y)
+    assert seen == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"hidden_dim": 0}, "hidden_dim"),
+        ({"epochs": -1}, "epochs"),
+        ({"loss": "foo"}, "loss"),
+        ({"optimizer": "nesterovish"}, "optimizer"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"preprocessor": "yes"}, "preprocessor"),
+    ],
+)
+def test_invalid_parameters_are_named_at_fit(params, name):
+    X, y = regression_data(n_samples=20)
+    est = SFNERegressor(**params)  # constructing never validates
+    with pytest.raises(ValueError, match=name):
+        est.fit(X, y)
+
+
+def test_unfitted_predict_raises():
+    with pytest.raises(NotFittedError):
+        SFNERegressor().predict(np.zeros((2, 3)))
