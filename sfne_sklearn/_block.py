@@ -166,24 +166,41 @@ class SFNEBlock(keras.Model):
             )
         return inputs
 
-    def call(self, inputs, training=None):
+    def hyper_weights(self):
+        """Steps 3-4 without the data: the slow network's convolution matrices.
+
+        Returns the global and the local ``(hidden_dim, hidden_dim)``
+        matrices made from the hyper-kernels. They depend on the weights
+        only, so a fitted model can compute them once and reuse them for
+        every prediction (see :meth:`fast_forward`).
+        """
+        # Step 3: the slow network makes both hyper-kernels from coordinates.
+        kernels = self.slow_network(ops.convert_to_tensor(self._coordinates, self.compute_dtype))
+        global_kernel = kernels[: self.hidden_dim, 0]
+        local_kernel = kernels[self.hidden_dim :, 1]
+        return (
+            self.global_conv.kernel_matrix(global_kernel),
+            self.local_conv.kernel_matrix(local_kernel),
+        )
+
+    def fast_forward(self, inputs, global_weights, local_weights):
+        """The data path of the block, given :meth:`hyper_weights`."""
         x = ops.cast(self._features(inputs), self.compute_dtype)
         # Steps 1-2: fast network, input projection and residual hidden layers.
         z = self.input_projection(x)
         for layer in self.hidden_layers:
             z = z + layer(z)
-        # Step 3: the slow network makes both hyper-kernels from coordinates.
-        kernels = self.slow_network(ops.convert_to_tensor(self._coordinates, self.compute_dtype))
-        global_kernel = kernels[: self.hidden_dim, 0]
-        local_kernel = kernels[self.hidden_dim :, 1]
         # Steps 4-6: HyperZ.Z.W with the global and the local hyper-kernel.
         zn = self.norm(z)
-        global_features = self.global_conv([zn, global_kernel])
-        local_features = self.local_conv([zn, local_kernel])
+        global_features = self.global_conv([zn, global_weights])
+        local_features = self.local_conv([zn, local_weights])
         # Step 7: combine both branches, residual onto Z.
         z = z + self.combine(ops.concatenate([global_features, local_features], axis=-1))
         # Step 8: project to output_dim.
         return self.output_projection(z)
+
+    def call(self, inputs, training=None):
+        return self.fast_forward(inputs, *self.hyper_weights())
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, dict):

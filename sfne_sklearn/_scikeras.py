@@ -9,6 +9,7 @@ and a model-building function through here.
 """
 
 import contextlib
+import logging
 import random
 
 import keras
@@ -48,6 +49,25 @@ def keras_floatx(dtype):
         keras.backend.set_floatx(previous)
 
 
+class _RetracingFilter(logging.Filter):
+    # Each fit builds a new model, so Keras traces a new train function each
+    # time; after five fits in one process (a grid search) TensorFlow warns
+    # about "retracing" although nothing is wrong.
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing_warning():
+    logger = logging.getLogger("tensorflow")
+    log_filter = _RetracingFilter()
+    logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(log_filter)
+
+
 def fit_keras_model(
     build_model,
     X,
@@ -83,6 +103,6 @@ def fit_keras_model(
         random_state=seed,
         fit__validation_data=validation_data,
     )
-    with seeded(seed), keras_floatx(X.dtype):
+    with seeded(seed), keras_floatx(X.dtype), quiet_retracing_warning():
         wrapper.fit(X, y, sample_weight=sample_weight)
     return wrapper.model_, {key: list(values) for key, values in wrapper.history_.items()}

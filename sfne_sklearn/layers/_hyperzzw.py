@@ -35,7 +35,8 @@ class HyperZZWOperator(keras.layers.Layer):
     Input shape:
         A list ``[z, kernel]``: ``z`` of shape ``(batch, length)`` and
         ``kernel`` of shape ``(length,)`` (global) or ``(kernel_size,)``
-        (local, taps for offsets ``-r..r``).
+        (local, taps for offsets ``-r..r``), or the ``(length, length)``
+        matrix returned by :meth:`kernel_matrix`.
 
     Output shape:
         ``(batch, length)``.
@@ -82,14 +83,28 @@ class HyperZZWOperator(keras.layers.Layer):
         """Number of kernel values the operator expects."""
         return self.length if self.kernel_size is None else self.kernel_size
 
-    def call(self, inputs):
-        z, kernel = inputs
-        kernel = ops.cast(ops.reshape(kernel, (-1,)), z.dtype)
+    def kernel_matrix(self, kernel):
+        """The ``(length, length)`` convolution matrix of a hyper-kernel.
+
+        Entry ``[j, i]`` links input ``j`` to output ``i``. It depends on the
+        slow network's weights only, so inference can compute it once.
+        """
+        kernel = ops.reshape(kernel, (-1,))
         # Scale by 1/sqrt(taps) so that K * Z has unit variance at the start.
-        kernel = kernel / ops.sqrt(ops.cast(self.num_taps, z.dtype))
+        kernel = kernel / ops.sqrt(ops.cast(self.num_taps, kernel.dtype))
         if self.kernel_size is not None:
-            kernel = ops.concatenate([kernel, ops.zeros((1,), dtype=z.dtype)])
-        weights = ops.take(kernel, ops.convert_to_tensor(self._taps), axis=0)
+            kernel = ops.concatenate([kernel, ops.zeros((1,), dtype=kernel.dtype)])
+        return ops.take(kernel, ops.convert_to_tensor(self._taps), axis=0)
+
+    def call(self, inputs):
+        """Apply the operator to ``[z, kernel]``.
+
+        ``kernel`` is either the hyper-kernel taps or a matrix already made
+        by :meth:`kernel_matrix`.
+        """
+        z, kernel = inputs
+        kernel = ops.cast(kernel, z.dtype)
+        weights = kernel if len(kernel.shape) == 2 else self.kernel_matrix(kernel)
         context = ops.matmul(z, weights)  # W = K * Z, per sample
         return z * context  # Z . W
 
