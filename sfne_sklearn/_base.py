@@ -43,7 +43,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "loss": [str, keras.losses.Loss, callable],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -173,6 +173,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         ``y`` is the (2-D) training target, or None for self-supervised
         training, where the network reconstructs its own input features.
         """
+        from ._divergence import DivergenceGuard, TrainingDiverged
+
         self._validate_params()
         self._check_training_params()
         rng = check_random_state(self.random_state)
@@ -204,6 +206,14 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             # The network learns the standardised target; predictions are
             # mapped back. Weighted statistics keep weights equal to repeats.
             scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+            if not np.all(np.isfinite(scaler.var_)):
+                # Past ~1e154 the variance overflows and StandardScaler
+                # falls back to a scale of 1: the network would see raw y.
+                raise ValueError(
+                    "y has values too large to standardise (its variance overflows "
+                    f"float64; max |y| = {np.max(np.abs(y)):.3g}). Rescale y, for "
+                    "instance divide it by a power of ten."
+                )
             self._y_mean, self._y_scale = scaler.mean_, scaler.scale_
             target = (y - self._y_mean) / self._y_scale
         target = np.asarray(target, dtype=self._dtype)
@@ -217,26 +227,27 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             sample_weight = sample_weight / sample_weight.mean()
 
         validation_data = None
-        if self.early_stopping:
+        early_stopping = self._early_stopping_for(Xt.shape[0])
+        if early_stopping:
             Xt, target, sample_weight, validation_data = self._validation_split(
                 Xt, target, sample_weight, seed
             )
 
         n_features = Xt.shape[1]
         n_outputs = target.shape[1]
-        batch_size = (
-            min(200, Xt.shape[0]) if self.batch_size == "auto" else min(self.batch_size, Xt.shape[0])
-        )
+        batch_size = self._batch_size_for(Xt.shape[0])
         stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss" if self.early_stopping else "loss",
+            monitor="val_loss" if early_stopping else "loss",
             min_delta=self.tol,
             patience=self.n_iter_no_change,
-            restore_best_weights=self.early_stopping,
+            restore_best_weights=early_stopping,
         )
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
-        callbacks = [keras.callbacks.TerminateOnNaN(), stopper, *(user_callbacks or [])]
+        # First, so that no other callback sees a diverged epoch.
+        guard = DivergenceGuard()
+        callbacks = [guard, stopper, *(user_callbacks or [])]
 
         blocks = []
 
@@ -249,24 +260,48 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             head = self._training_head(n_outputs, block.dtype_policy)
             return keras.Model(inputs, outputs if head is None else head(outputs))
 
-        _, history = fit_keras_model(
-            build_model,
-            Xt,
-            target,
-            sample_weight=sample_weight,
-            optimizer=self.optimizer,
-            learning_rate=self.optimizer__learning_rate,
-            loss=self.loss,
-            epochs=self.epochs,
-            batch_size=batch_size,
-            callbacks=callbacks,
-            validation_data=validation_data,
-            verbose=self.verbose,
-            seed=seed,
-        )
+        try:
+            _, history = fit_keras_model(
+                build_model,
+                Xt,
+                target,
+                sample_weight=sample_weight,
+                optimizer=self.optimizer,
+                # Keras optimizers refuse an int learning rate.
+                learning_rate=float(self.optimizer__learning_rate),
+                loss=self.loss,
+                epochs=self.epochs,
+                batch_size=batch_size,
+                callbacks=callbacks,
+                validation_data=validation_data,
+                verbose=self.verbose,
+                seed=seed,
+            )
+        except TrainingDiverged as diverged:
+            advice = (
+                "Lower `optimizer__learning_rate`, or scale X and y (the default "
+                "preprocessor='auto' standardises X)."
+            )
+            if not guard.history:
+                raise ValueError(
+                    f"{type(self).__name__}: training diverged in the first epoch "
+                    f"(non-finite or overflowing loss: {diverged.logs}), so there are no "
+                    f"finite weights to keep. {advice}"
+                ) from None
+            # model.fit ended without on_train_end: let early stopping
+            # restore its best weights as it would have.
+            stopper.on_train_end()
+            kept = stopper.best_epoch + 1 if early_stopping else diverged.epoch - 1
+            warnings.warn(
+                f"{type(self).__name__}: training diverged in epoch {diverged.epoch} "
+                f"(non-finite or overflowing loss: {diverged.logs}) and was stopped; the "
+                f"finite weights of epoch {kept} are kept. {advice}",
+                ConvergenceWarning,
+            )
+            history = guard.history
         self.history_ = history
         self.n_iter_ = len(history["loss"])
-        if self.early_stopping:
+        if early_stopping:
             self.best_epoch_ = int(stopper.best_epoch) + 1
         if self.n_iter_ == self.epochs and stopper.stopped_epoch == 0:
             warnings.warn(
@@ -277,6 +312,25 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             )
         self._set_fitted_model(blocks[-1])
         return self
+
+    # Rows from which ``early_stopping="auto"`` holds out a validation set.
+    _AUTO_EARLY_STOPPING_ROWS = 200
+
+    def _early_stopping_for(self, n_samples):
+        if self.early_stopping == "auto":
+            return n_samples >= self._AUTO_EARLY_STOPPING_ROWS
+        return self.early_stopping
+
+    def _batch_size_for(self, n_samples):
+        """Rows per step: ``"auto"`` aims at >= 10 steps per epoch.
+
+        Never fewer than 64 rows (so that up to 64 rows train as one full
+        batch, where a weight of k is exactly k copies of a row) nor more
+        than 200 (scikit-learn's MLP default).
+        """
+        if self.batch_size == "auto":
+            return min(n_samples, max(64, min(200, -(-n_samples // 10))))
+        return min(self.batch_size, n_samples)
 
     def _validation_split(self, Xt, target, sample_weight, seed):
         n_samples = Xt.shape[0]
@@ -317,24 +371,29 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self._predict_fn = make_predict_function(model, model.input_dim, self._dtype)
 
     # ----------------------------------------------------------- persistence
-    # A Keras model is stored by its config and weights, so that pickle,
-    # joblib and deepcopy work without scikeras's global patches and load in
-    # a fresh process; the compiled predict function is rebuilt on load.
+    # A Keras model is stored by its config and weights (or, inside
+    # sfne_sklearn.save, as a .keras file), so that pickle, joblib and
+    # deepcopy work without scikeras's global patches and load in a fresh
+    # process; the compiled predict function is rebuilt on load. The library
+    # versions are recorded to warn when loading under others.
     def __getstate__(self):
+        from ._persistence import library_versions, model_to_state
+
         state = dict(super().__getstate__())
         state.pop("_predict_fn", None)
+        state["_sfne_versions"] = library_versions()
         model = state.get("model_")
         if model is not None:
-            state["model_"] = {
-                "config": keras.saving.serialize_keras_object(model),
-                "weights": model.get_weights(),
-            }
+            state["model_"] = model_to_state(model)
         return state
 
     def __setstate__(self, state):
+        from ._persistence import check_versions, model_from_state
+
+        state = dict(state)
+        versions = state.pop("_sfne_versions", None)
         saved = state.get("model_")
         super().__setstate__(state)
+        check_versions(versions, f"This {type(self).__name__}")
         if isinstance(saved, dict):
-            model = keras.saving.deserialize_keras_object(saved["config"])
-            model.set_weights(saved["weights"])
-            self._set_fitted_model(model)
+            self._set_fitted_model(model_from_state(saved))

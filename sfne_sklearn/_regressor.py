@@ -35,23 +35,26 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         numeric and finite and is used as is.
     optimizer : str, keras optimizer class or instance, default="adam"
         Keras optimizer.
-    optimizer__learning_rate : float, default=1e-3
+    optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
     loss : str or keras loss, default="mse"
         Keras loss, computed on the standardised target.
     epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int or "auto", default="auto"
-        Rows per gradient step. ``"auto"`` is ``min(200, n_samples)``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows (shuffled, seeded by
-        ``random_state``), stop when the validation loss has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
-        When False, training stops when the training loss stalls the same
-        way, as in :class:`~sklearn.neural_network.MLPRegressor`.
+        Rows per gradient step. ``"auto"`` aims at ten steps per epoch
+        within 64 to 200 rows: ``min(n_samples, max(64, min(200,
+        ceil(n_samples / 10))))``.
+    early_stopping : "auto" or bool, default="auto"
+        True: hold out ``validation_fraction`` of the rows (shuffled, seeded
+        by ``random_state``), stop when the validation loss has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs, and restore the best
+        weights. False: stop when the training loss stalls the same way, as
+        :class:`~sklearn.neural_network.MLPRegressor` does. ``"auto"``: True
+        from 200 training rows on, where a validation set is worth its rows.
     validation_fraction : float, default=0.1
-        Share of the rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
+        Share of the rows held out when early stopping is on.
+    n_iter_no_change : int, default=20
         Epochs without improvement before stopping.
     tol : float, default=1e-4
         Smallest loss decrease that counts as an improvement.
@@ -70,11 +73,12 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
     preprocessor_ : transformer or None
         The fitted preprocessor.
     history_ : dict of list
-        Per-epoch ``loss`` (and ``val_loss`` with early stopping).
+        Per-epoch ``loss`` (and ``val_loss`` when early stopping is on).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
-        Epoch (1-based) whose weights were kept; only with early stopping.
+        Epoch (1-based) whose weights were kept; only when early stopping
+        was on.
     n_outputs_ : int
         Number of targets.
     n_features_in_ : int
@@ -108,13 +112,13 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         slow_network_units=128,
         preprocessor="auto",
         optimizer="adam",
-        optimizer__learning_rate=1e-3,
+        optimizer__learning_rate=3e-3,
         loss="mse",
         epochs=200,
         batch_size="auto",
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         tol=1e-4,
         callbacks=None,
         verbose=0,

@@ -34,19 +34,21 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str, keras optimizer class or instance, default="adam"
         Keras optimizer.
-    optimizer__learning_rate : float, default=1e-3
+    optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
     loss : str or keras loss, default="mse"
         Keras loss of the head.
     epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int or "auto", default="auto"
-        Rows per gradient step. ``"auto"`` is ``min(200, n_samples)``.
-    early_stopping : bool, default=False
+        Rows per gradient step. ``"auto"`` aims at ten steps per epoch
+        within 64 to 200 rows: ``min(n_samples, max(64, min(200,
+        ceil(n_samples / 10))))``.
+    early_stopping : "auto" or bool, default="auto"
         Stop on a held-out validation loss; see :class:`SFNERegressor`.
     validation_fraction : float, default=0.1
-        Share of the rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
+        Share of the rows held out when early stopping is on.
+    n_iter_no_change : int, default=20
         Epochs without improvement before stopping.
     tol : float, default=1e-4
         Smallest loss decrease that counts as an improvement.
@@ -102,13 +104,13 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         slow_network_units=128,
         preprocessor="auto",
         optimizer="adam",
-        optimizer__learning_rate=1e-3,
+        optimizer__learning_rate=3e-3,
         loss="mse",
         epochs=200,
         batch_size="auto",
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         tol=1e-4,
         callbacks=None,
         verbose=0,

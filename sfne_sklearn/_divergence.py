@@ -1,0 +1,80 @@
+"""Stop training that diverges, keeping the last finite weights.
+
+Keras's ``TerminateOnNaN`` stops training at a non-finite loss but leaves the
+non-finite weights in the model, which then predicts NaN without a word.
+"""
+
+import keras
+import numpy as np
+
+# Keras's EarlyStopping compares losses as float32 tensors and fails on larger
+# values, so a loss past float32's range counts as diverged even in float64.
+_LARGEST_LOSS = float(np.finfo(np.float32).max)
+
+
+class TrainingDiverged(Exception):
+    """Raised by :class:`DivergenceGuard` to end ``model.fit``.
+
+    Parameters
+    ----------
+    epoch : int
+        The (1-based) epoch in which training diverged.
+    logs : dict
+        The losses that showed it.
+    """
+
+    def __init__(self, epoch, logs):
+        super().__init__(f"training diverged in epoch {epoch}: {logs}")
+        self.epoch = epoch
+        self.logs = logs
+
+
+def _diverged(logs):
+    return any(
+        not np.isfinite(value) or abs(value) > _LARGEST_LOSS
+        for key, value in (logs or {}).items()
+        if key.endswith("loss")
+    )
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Snapshot the weights after each finite epoch; restore them on divergence.
+
+    A loss (training or validation) that is not finite or that is past
+    float32's range, or weights that are not finite, end training: the guard
+    puts back the weights of the last finite epoch and raises
+    :class:`TrainingDiverged` out of ``model.fit``. Raising, rather than
+    setting ``stop_training``, keeps the callbacks after it (early stopping,
+    the history) from ever seeing the diverged epoch.
+
+    Put it first in the callback list.
+
+    Attributes
+    ----------
+    history : dict of list
+        The logs of the finite epochs, as in ``keras.callbacks.History``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self._weights = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        # The batch logs hold the epoch's running mean: once a batch is
+        # non-finite the rest of the epoch is wasted work.
+        if _diverged(logs):
+            self._diverge(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        weights = self.model.get_weights()
+        if _diverged(logs) or not all(np.all(np.isfinite(w)) for w in weights):
+            self._diverge(logs)
+        self._weights = weights
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def _diverge(self, logs):
+        if self._weights is not None:
+            self.model.set_weights(self._weights)
+        raise TrainingDiverged(len(self.history.get("loss", [])) + 1, dict(logs or {}))
