@@ -124,6 +124,7 @@ class SFNEBlock(keras.Model):
         )
         self.local_kernel_size = self.local_conv.kernel_size
         self.combine = keras.layers.Dense(self.hidden_dim, name="combine", dtype=policy)
+        self.output_norm = keras.layers.LayerNormalization(name="output_norm", dtype=policy)
         self.output_projection = keras.layers.Dense(
             self.output_dim, name="output_projection", dtype=policy
         )
@@ -146,6 +147,7 @@ class SFNEBlock(keras.Model):
         self.global_conv.build([hidden, (self.hidden_dim,)])
         self.local_conv.build([hidden, (self.local_kernel_size,)])
         self.combine.build((None, 2 * self.hidden_dim))
+        self.output_norm.build(hidden)
         self.output_projection.build(hidden)
         self.built = True
 
@@ -196,8 +198,9 @@ class SFNEBlock(keras.Model):
         local_features = self.local_conv([zn, local_weights])
         # Step 7: combine both branches, residual onto Z.
         z = z + self.combine(ops.concatenate([global_features, local_features], axis=-1))
-        # Step 8: project to output_dim.
-        return self.output_projection(z)
+        # Step 8: project to output_dim, from normalised features so that
+        # outlying rows cannot produce outputs far off the training range.
+        return self.output_projection(self.output_norm(z))
 
     def call(self, inputs, training=None):
         return self.fast_forward(inputs, *self.hyper_weights())

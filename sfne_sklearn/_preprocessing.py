@@ -45,10 +45,14 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     threshold : float, default=2.0
         Columns with a sample skewness above this are log-transformed.
+    copy : bool, default=True
+        False transforms float arrays in place (inside our own pipeline,
+        after the imputer has made the one copy of the user's data).
     """
 
-    def __init__(self, threshold=2.0):
+    def __init__(self, threshold=2.0, copy=True):
         self.threshold = threshold
+        self.copy = copy
 
     def fit(self, X, y=None, sample_weight=None):
         X = validate_data(self, X, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan")
@@ -70,10 +74,14 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan", reset=False
+            self,
+            X,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite="allow-nan",
+            reset=False,
+            copy=self.copy and self.log_columns_.size > 0,
         )
         if self.log_columns_.size:
-            X = X.copy()
             cols = self.log_columns_
             # Values below zero at predict time are clipped: log1p needs > -1.
             X[:, cols] = np.log1p(np.maximum(X[:, cols], 0))
@@ -81,18 +89,19 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def _numeric_pipeline(sample_weighted):
-    # Log of heavy right tails, mean imputation with a missing-value
-    # indicator, then standard scaling. The weighted steps honour sample
-    # weights (through metadata routing) so that weighting rows is
-    # equivalent to repeating them.
-    log, scaler = LogSkewed(), StandardScaler()
+    # Mean imputation with a missing-value indicator (the one copy of X),
+    # log of heavy right tails and standard scaling, both in place. The
+    # weighted steps honour sample weights (through metadata routing) so
+    # that weighting rows is equivalent to repeating them. (A log of a 0/1
+    # indicator column is undone by the scaling: harmless.)
+    log, scaler = LogSkewed(copy=False), StandardScaler(copy=False)
     if sample_weighted:
         log.set_fit_request(sample_weight=True)
         scaler.set_fit_request(sample_weight=True)
     return Pipeline(
         [
-            ("log", log),
             ("impute", SimpleImputer(strategy="mean", add_indicator=True)),
+            ("log", log),
             ("scale", scaler),
         ]
     )

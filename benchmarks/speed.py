@@ -1,0 +1,168 @@
+"""Serving latency, training overhead and scaling of SFNERegressor.
+
+Every comparison is measured side by side in this one run and printed as a
+ratio. Run: python benchmarks/speed.py [--quick]
+Writes docs/benchmarks_speed.md.
+"""
+
+import argparse
+import io
+import resource
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import keras
+import numpy as np
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from _common import column_transformer, load, machine, median_seconds
+from sfne_sklearn import SFNEBlock, SFNERegressor
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+LINES = []
+
+
+def report(text):
+    print(text, flush=True)
+    LINES.append(text)
+
+
+def joblib_round_trip(estimator):
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer)
+    buffer.seek(0)
+    return joblib.load(buffer)
+
+
+def serving_latency():
+    report("## Serving latency (median of 300 calls)\n")
+    X_train, X_test, y_train, _ = load("concrete")
+    X_num, row_num = X_train.to_numpy(), X_test.to_numpy()[:1]
+    est = joblib_round_trip(SFNERegressor(random_state=0, epochs=20).fit(X_num, y_train))
+    ours = median_seconds(lambda: est.predict(row_num), repeat=300)
+    keras_predict = median_seconds(
+        lambda: est.model_.predict(est.preprocessor_.transform(row_num), verbose=0), repeat=50
+    )
+    keras_call = median_seconds(
+        lambda: est.model_(est.preprocessor_.transform(row_num), training=False), repeat=100
+    )
+    report(f"- numpy, one row, estimator loaded from joblib: **{1e3 * ours:.3f} ms** "
+           f"(target <= 1 ms)")
+    report(f"- same row through `model_.predict`: {1e3 * keras_predict:.2f} ms "
+           f"-> ratio ours/Keras predict = {ours / keras_predict:.3f}")
+    report(f"- same row through `model_(x)` eagerly: {1e3 * keras_call:.2f} ms "
+           f"-> ratio ours/eager call = {ours / keras_call:.3f}")
+
+    # DataFrame with categories and missing values against the same
+    # ColumnTransformer followed by Ridge.
+    Xp_train, Xp_test, yp_train, _ = load("penguins")
+    est_df = joblib_round_trip(SFNERegressor(random_state=0, epochs=20).fit(Xp_train, yp_train))
+    ridge = make_pipeline(column_transformer(Xp_train), Ridge()).fit(Xp_train, yp_train)
+    row_df = Xp_test.iloc[:1]
+    ours_df = median_seconds(lambda: est_df.predict(row_df), repeat=300)
+    ridge_df = median_seconds(lambda: ridge.predict(row_df), repeat=300)
+    report(f"- DataFrame, one row: {1e3 * ours_df:.3f} ms vs ColumnTransformer + Ridge "
+           f"{1e3 * ridge_df:.3f} ms -> ratio = **{ours_df / ridge_df:.3f}** (target <= 1.2)")
+
+    # Large batch: 100,000 rows.
+    big = np.tile(X_num, (100_000 // len(X_num) + 1, 1))[:100_000]
+    ours_big = median_seconds(lambda: est.predict(big), repeat=3, warmup=1)
+    features = est.preprocessor_.transform(big)
+    keras_big = median_seconds(lambda: est.model_.predict(features, verbose=0), repeat=3, warmup=1)
+    np.testing.assert_allclose(
+        est.predict(big[:1000]),
+        est.model_.predict(features[:1000], verbose=0).ravel() * est._y_scale[0] + est._y_mean[0],
+        rtol=1e-9,
+    )
+    report(f"- 100,000 rows: ours {ours_big:.3f} s (preprocessing included) vs Keras "
+           f"`model_.predict` {keras_big:.3f} s (features given) -> ratio = "
+           f"**{ours_big / keras_big:.3f}** (target <= 1); predictions equal to 1e-9\n")
+
+
+def training_overhead(epochs):
+    report("## Training overhead against raw Keras fit (same model, epochs, batch)\n")
+    X_train, _, y_train, _ = load("concrete")
+    est = SFNERegressor(random_state=0, epochs=epochs, early_stopping=False, tol=0.0,
+                        n_iter_no_change=10**6)
+    batch = est._batch_size_for(len(X_train))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        est.fit(X_train, y_train)
+        ours = time.perf_counter() - start
+    features = est.preprocessor_.transform(X_train)
+    target = ((y_train - y_train.mean()) / y_train.std())[:, None]
+    keras.utils.set_random_seed(0)
+    keras.backend.set_floatx("float64")
+    start = time.perf_counter()
+    model = SFNEBlock(input_dim=features.shape[1], output_dim=1, dtype="float64")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    model.fit(features, target, epochs=epochs, batch_size=batch, verbose=0)
+    raw = time.perf_counter() - start
+    keras.backend.set_floatx("float32")
+    report(f"- concrete, {epochs} epochs, batch {batch}: SFNERegressor.fit {ours:.2f} s "
+           f"(preprocessing included) vs raw Keras fit {raw:.2f} s -> ratio = "
+           f"**{ours / raw:.3f}** (target <= 1.05)\n")
+
+
+def scaling(widths):
+    report("## Parameters and time per epoch against the number of features\n")
+    report("| features | sfne_sklearn params | s/epoch | kerasfactory params | s/epoch |")
+    report("|---:|---:|---:|---:|---:|")
+    try:
+        from kerasfactory.models import SFNEBlock as Reference
+    except ImportError:
+        Reference = None
+    rng = np.random.RandomState(0)
+    for width in widths:
+        X = rng.normal(size=(2000, width)).astype("float32")
+        y = rng.normal(size=(2000, 1)).astype("float32")
+        cells = []
+        for cls in (SFNEBlock, Reference):
+            if cls is None:
+                cells += ["n/a", "n/a"]
+                continue
+            model = cls(input_dim=width, output_dim=1)
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(X, y, epochs=1, batch_size=200, verbose=0)  # build and trace
+            start = time.perf_counter()
+            model.fit(X, y, epochs=3, batch_size=200, verbose=0)
+            cells += [f"{model.count_params():,}", f"{(time.perf_counter() - start) / 3:.3f}"]
+        report(f"| {width} | " + " | ".join(cells) + " |")
+    report("")
+
+
+def one_million_rows(n_rows):
+    report(f"## Fitting {n_rows:,} rows x 50 float features\n")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_rows, 50))
+    y = X[:, 0] - 0.5 * X[:, 1] ** 2
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    est = SFNERegressor(random_state=0, epochs=1, early_stopping=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report(f"- X is {X.nbytes / 2**20:.0f} MiB; one epoch took {seconds:.1f} s; peak RSS "
+           f"{peak:.0f} MiB (before fit {before:.0f} MiB, growth {peak - before:.0f} MiB = "
+           f"{(peak - before) / (X.nbytes / 2**20):.2f} x X)\n")
+
+
+def main(quick):
+    report(f"Measured on: {machine()}\n")
+    serving_latency()
+    training_overhead(epochs=5 if quick else 30)
+    scaling([10, 100] if quick else [10, 100, 1000])
+    one_million_rows(100_000 if quick else 1_000_000)
+    (DOCS / "benchmarks_speed.md").write_text("\n".join(LINES) + "\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    main(parser.parse_args().quick)
