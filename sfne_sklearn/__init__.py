@@ -8,9 +8,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ._block import SFNEBlock
 from ._data_analyzer import DataAnalyzer
+from ._persistence import InconsistentVersionWarning, load, save
 from ._regressor import SFNERegressor
 from ._transformer import SFNETransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["DataAnalyzer", "SFNEBlock", "SFNERegressor", "SFNETransformer", "__version__"]
+__all__ = [
+    "DataAnalyzer",
+    "InconsistentVersionWarning",
+    "SFNEBlock",
+    "SFNERegressor",
+    "SFNETransformer",
+    "__version__",
+    "load",
+    "save",
+]

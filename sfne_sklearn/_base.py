@@ -173,7 +173,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         ``y`` is the (2-D) training target, or None for self-supervised
         training, where the network reconstructs its own input features.
         """
-        from ._divergence import DivergenceGuard, TrainingDiverged
+        from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
 
         self._validate_params()
         self._check_training_params()
@@ -261,22 +261,23 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return keras.Model(inputs, outputs if head is None else head(outputs))
 
         try:
-            _, history = fit_keras_model(
-                build_model,
-                Xt,
-                target,
-                sample_weight=sample_weight,
-                optimizer=self.optimizer,
-                # Keras optimizers refuse an int learning rate.
-                learning_rate=float(self.optimizer__learning_rate),
-                loss=self.loss,
-                epochs=self.epochs,
-                batch_size=batch_size,
-                callbacks=callbacks,
-                validation_data=validation_data,
-                verbose=self.verbose,
-                seed=seed,
-            )
+            with releasing_train_graphs():
+                _, history = fit_keras_model(
+                    build_model,
+                    Xt,
+                    target,
+                    sample_weight=sample_weight,
+                    optimizer=self.optimizer,
+                    # Keras optimizers refuse an int learning rate.
+                    learning_rate=float(self.optimizer__learning_rate),
+                    loss=self.loss,
+                    epochs=self.epochs,
+                    batch_size=batch_size,
+                    callbacks=callbacks,
+                    validation_data=validation_data,
+                    verbose=self.verbose,
+                    seed=seed,
+                )
         except TrainingDiverged as diverged:
             advice = (
                 "Lower `optimizer__learning_rate`, or scale X and y (the default "

@@ -1,0 +1,375 @@
+"""Bad input, divergence and concurrent predictions (docs/reliability.md)."""
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from _frames import FAST, mixed_frame, regression_data
+from sfne_sklearn import SFNERegressor, SFNETransformer
+
+TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
+
+# Two-epoch fits always stop "while still improving".
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*still improving:sklearn.exceptions.ConvergenceWarning"
+)
+
+
+@pytest.fixture(scope="module")
+def numpy_data():
+    return regression_data(n_samples=40)
+
+
+@pytest.fixture(scope="module")
+def frame_data():
+    return mixed_frame(n_samples=40)
+
+
+@pytest.fixture(scope="module")
+def numpy_model(numpy_data):
+    return SFNERegressor(**TINY).fit(*numpy_data)
+
+
+@pytest.fixture(scope="module")
+def frame_model(frame_data):
+    return SFNERegressor(**TINY).fit(*frame_data)
+
+
+def with_value(X, value, where=(0, 0)):
+    X = X.copy()
+    X[where] = value
+    return X
+
+
+# ------------------------------------------------------- rejected at fit
+def _sparse(X, y):
+    return sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize(
+    "make, params, error, match",
+    [
+        (lambda X, y: (with_value(X, np.inf), y), {}, ValueError, "infinity"),
+        (lambda X, y: (with_value(X, -np.inf), y), {}, ValueError, "infinity"),
+        (lambda X, y: (with_value(X, np.nan), y), {"preprocessor": None}, ValueError, "NaN"),
+        (lambda X, y: (X[:0], y[:0]), {}, ValueError, "0 sample"),
+        (lambda X, y: (pd.DataFrame(X).iloc[:0], y[:0]), {}, ValueError, "0 sample"),
+        (lambda X, y: (X[:, :0], y), {}, ValueError, "0 feature"),
+        (lambda X, y: (X, y[:-1]), {}, ValueError, "inconsistent numbers of samples"),
+        (lambda X, y: (X, with_value(y, np.nan, 0)), {}, ValueError, "Input y contains NaN"),
+        (lambda X, y: (X, with_value(y, np.inf, 0)), {}, ValueError, "infinity"),
+        (lambda X, y: (X, np.array(["a", "b"] * (len(y) // 2))), {}, ValueError, "strings"),
+        (lambda X, y: (X, None), {}, ValueError, "requires y"),
+        (lambda X, y: (X.reshape(len(X), 2, 2), y), {}, ValueError, "dim 3"),
+        (
+            lambda X, y: (np.array([[1.0, "a", None]] * len(y), dtype=object), y),
+            {},
+            ValueError,
+            "could not convert string to float",
+        ),
+        (_sparse, {}, TypeError, "dense data is required"),
+        (_sparse, {"preprocessor": None}, TypeError, "dense data is required"),
+        (lambda X, y: (X, y * 1e200), {}, ValueError, "too large to standardise"),
+        (lambda X, y: (X, y), {"hidden_dim": 0}, ValueError, "'hidden_dim' parameter"),
+        (lambda X, y: (X, y), {"epochs": -1}, ValueError, "'epochs' parameter"),
+        (lambda X, y: (X, y), {"loss": "not_a_loss"}, ValueError, "'loss' parameter"),
+        (lambda X, y: (X, y), {"optimizer__learning_rate": 0.0}, ValueError, "learning_rate"),
+        (lambda X, y: (X[:1], y[:1]), {"early_stopping": True}, ValueError, "early_stopping"),
+    ],
+    ids=[
+        "inf",
+        "-inf",
+        "nan-without-preprocessor",
+        "empty",
+        "empty-frame",
+        "no-columns",
+        "length-mismatch",
+        "nan-y",
+        "inf-y",
+        "string-y",
+        "no-y",
+        "3d",
+        "mixed-object-array",
+        "sparse",
+        "sparse-without-preprocessor",
+        "y-past-float64-variance",
+        "hidden_dim=0",
+        "epochs=-1",
+        "unknown-loss",
+        "learning_rate=0",
+        "early-stopping-one-sample",
+    ],
+)
+# Standardising y of 1e200 overflows inside StandardScaler before we raise.
+@pytest.mark.filterwarnings("ignore:(overflow|invalid value) encountered:RuntimeWarning")
+def test_bad_input_is_refused_at_fit(numpy_data, make, params, error, match):
+    X, y = make(*numpy_data)
+    with pytest.raises(error, match=match):
+        SFNERegressor(**{**TINY, **params}).fit(X, y)
+
+
+def test_bad_parameter_of_the_transformer_is_named():
+    X, _ = regression_data(n_samples=10)
+    with pytest.raises(ValueError, match="'output_dim' parameter"):
+        SFNETransformer(**TINY, output_dim=0).fit(X)
+
+
+# --------------------------------------------------- rejected at predict
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda X: with_value(X, np.inf), ValueError, "infinity"),
+        (lambda X: X[:, :3], ValueError, "X has 3 features, but SFNERegressor is expecting 4"),
+        (lambda X: np.hstack([X, X[:, :1]]), ValueError, "X has 5 features"),
+        (lambda X: X[:0], ValueError, "0 sample"),
+        (lambda X: X.reshape(len(X), 2, 2), ValueError, "dim 3"),
+        (lambda X: sp.csr_matrix(X), TypeError, "dense data is required"),
+        (lambda X: np.full(X.shape, "a", dtype=object), ValueError, "could not convert string"),
+    ],
+    ids=["inf", "fewer-features", "more-features", "empty", "3d", "sparse", "strings"],
+)
+def test_bad_input_is_refused_at_predict(numpy_model, numpy_data, make, error, match):
+    with pytest.raises(error, match=match):
+        numpy_model.predict(make(numpy_data[0]))
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda f: f.drop(columns="num"), "seen at fit time, yet now missing"),
+        (lambda f: f.assign(extra=1.0), "unseen at fit time"),
+        (lambda f: f.rename(columns={"num": "number"}), "unseen at fit time"),
+        (lambda f: f[list(reversed(f.columns))], "same order"),
+        (lambda f: f.iloc[:0], "0 sample"),
+    ],
+    ids=["missing", "extra", "renamed", "reordered", "empty"],
+)
+def test_wrong_dataframe_columns_at_predict(frame_model, frame_data, change, match):
+    with pytest.raises(ValueError, match=match):
+        frame_model.predict(change(frame_data[0]))
+
+
+def test_array_given_to_a_model_fitted_on_a_dataframe(numpy_data):
+    X, y = numpy_data
+    est = SFNERegressor(**TINY).fit(pd.DataFrame(X, columns=list("abcd")), y)
+    # scikit-learn's warning names the problem; the error itself comes from
+    # the ColumnTransformer, which selects the columns by name.
+    with (
+        pytest.warns(UserWarning, match="does not have valid feature names"),
+        pytest.raises(ValueError, match="only supported for dataframes"),
+    ):
+        est.predict(X)
+
+
+def test_unfitted_estimators_raise_not_fitted():
+    X, _ = regression_data(n_samples=5)
+    with pytest.raises(NotFittedError):
+        SFNERegressor().predict(X)
+    with pytest.raises(NotFittedError):
+        SFNETransformer().transform(X)
+
+
+# ----------------------------------------- accepted, with finite outputs
+def assert_finite(values, n_rows):
+    assert values.shape[0] == n_rows
+    assert np.all(np.isfinite(values))
+
+
+def test_nan_in_numeric_arrays_is_imputed(numpy_data, numpy_model):
+    X, y = numpy_data
+    X_nan = X.copy()
+    X_nan[::3, 1] = np.nan
+    assert_finite(SFNERegressor(**TINY).fit(X_nan, y).predict(X_nan), len(X))
+    assert_finite(numpy_model.predict(X_nan), len(X))
+
+
+def test_all_nan_columns(numpy_data, numpy_model, frame_data):
+    X, y = numpy_data
+    X_nan = X.copy()
+    X_nan[:, 1] = np.nan
+    # At predict time a whole missing column is imputed like any gap.
+    assert_finite(numpy_model.predict(X_nan), len(X))
+    # At fit time scikit-learn's imputer drops it, with a warning.
+    with pytest.warns(UserWarning, match="Skipping features without any observed values"):
+        est = SFNERegressor(**TINY).fit(X_nan, y)
+    assert_finite(est.predict(X_nan), len(X))
+    frame, y = frame_data
+    frame = frame.assign(num=np.nan, text=None)
+    with pytest.warns(UserWarning, match="Skipping features without any observed values"):
+        est = SFNERegressor(**TINY).fit(frame, y)
+    assert_finite(est.predict(frame), len(frame))
+
+
+def test_unseen_categories_are_ignored(frame_model, frame_data):
+    new = frame_data[0].head(3).copy()
+    new["text"] = ["never", "seen", None]
+    new["colour"] = pd.Categorical(["purple", "red", "teal"])
+    assert_finite(frame_model.predict(new), 3)
+
+
+@pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])
+def test_a_single_sample(as_frame, numpy_data, frame_data):
+    X, y = frame_data if as_frame else numpy_data
+    one = X.iloc[:1] if as_frame else X[:1]
+    assert_finite(SFNERegressor(**TINY).fit(one, y[:1]).predict(one), 1)
+
+
+def test_a_single_row_at_predict(numpy_model, frame_model, numpy_data, frame_data):
+    assert_finite(numpy_model.predict(numpy_data[0][:1]), 1)
+    assert_finite(frame_model.predict(frame_data[0].iloc[:1]), 1)
+
+
+def test_extreme_magnitudes_give_finite_predictions(numpy_data):
+    X, y = numpy_data
+    big = SFNERegressor(**TINY).fit(X * 1e30, y * 1e30)
+    pred = big.predict(X * 1e30)
+    assert_finite(pred, len(X))
+    assert np.abs(pred).max() < 1e33  # on the target's scale
+
+
+def test_constant_columns_and_targets(numpy_data):
+    X, y = numpy_data
+    X_const = X.copy()
+    X_const[:, 0] = 5.0
+    constant_y = np.full(len(X), 3.0)
+    assert_finite(SFNERegressor(**TINY).fit(X_const, constant_y).predict(X_const), len(X))
+    est = SFNERegressor(**TINY, preprocessor=None).fit(X_const, y)
+    assert_finite(est.predict(X_const), len(X))
+
+
+def test_object_array_of_numbers_and_frame_at_array_model(numpy_model, numpy_data):
+    X, _ = numpy_data
+    assert_finite(numpy_model.predict(X.astype(object)), len(X))
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        pred = numpy_model.predict(pd.DataFrame(X, columns=list("abcd")))
+    np.testing.assert_allclose(pred, numpy_model.predict(X))
+
+
+# ------------------------------------------------------------- divergence
+class WeightRecorder(keras.callbacks.Callback):
+    """Keeps the weights seen at the end of every epoch that reached it."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+def test_divergence_keeps_the_last_finite_weights_and_warns():
+    X, y = regression_data(n_samples=40)
+    recorder = WeightRecorder()
+    est = SFNERegressor(
+        **{**TINY, "epochs": 20},
+        optimizer="sgd",
+        optimizer__learning_rate=10,  # an int: Keras wants a float, we convert
+        n_iter_no_change=100,
+        callbacks=[recorder],
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch") as record:
+        est.fit(X, y)
+    assert "optimizer__learning_rate" in str(record[0].message)
+    assert 1 <= est.n_iter_ < 20
+    assert len(est.history_["loss"]) == est.n_iter_ == len(recorder.weights)
+    assert np.all(np.isfinite(est.history_["loss"]))
+    assert np.all(np.isfinite(est.predict(X)))
+    # The block's weights are those of the last epoch that ended finite.
+    kept = recorder.weights[-1][: len(est.model_.get_weights())]
+    for restored, expected in zip(est.model_.get_weights(), kept):
+        np.testing.assert_array_equal(restored, expected)
+
+
+def test_divergence_with_early_stopping_restores_the_best_epoch():
+    X, y = regression_data(n_samples=60)
+    est = SFNERegressor(
+        **{**TINY, "epochs": 20},
+        optimizer="sgd",
+        optimizer__learning_rate=10.0,
+        early_stopping=True,
+        n_iter_no_change=100,
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch"):
+        est.fit(X, y)
+    assert 1 <= est.best_epoch_ <= est.n_iter_
+    assert est.best_epoch_ == int(np.argmin(est.history_["val_loss"])) + 1
+    assert np.all(np.isfinite(est.predict(X)))
+
+
+def test_divergence_of_the_transformer_warns_and_transforms_finitely():
+    X, _ = regression_data(n_samples=40)
+    est = SFNETransformer(
+        **{**TINY, "epochs": 20}, output_dim=2, optimizer="sgd", optimizer__learning_rate=50.0
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch"):
+        est.fit(X)
+    assert np.all(np.isfinite(est.transform(X)))
+
+
+def test_divergence_in_the_first_epoch_raises():
+    X, y = regression_data(n_samples=40)
+    est = SFNERegressor(
+        **TINY, optimizer="sgd", optimizer__learning_rate=1e4, batch_size=5, n_iter_no_change=100
+    )
+    with pytest.raises(ValueError, match="diverged in the first epoch.*no finite weights"):
+        est.fit(X, y)
+    assert not hasattr(est, "model_")
+
+
+# The same rules, whatever the network: weights or a loss made non-finite.
+class PoisonWeights(keras.callbacks.Callback):
+    """Makes every weight NaN at the end of epoch ``epoch`` (1-based)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch:
+            self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+
+def test_non_finite_weights_are_replaced_by_the_last_finite_ones():
+    X, y = regression_data(n_samples=40)
+    recorder = WeightRecorder()
+    est = SFNERegressor(**{**TINY, "epochs": 6}, callbacks=[recorder, PoisonWeights(3)])
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 4.*weights of epoch 3 are kept"):
+        est.fit(X, y)
+    assert est.n_iter_ == 3
+    for restored, expected in zip(est.model_.get_weights(), recorder.weights[2]):
+        np.testing.assert_array_equal(restored, expected)
+    assert np.all(np.isfinite(est.predict(X)))
+
+
+def nan_loss(y_true, y_pred):
+    return keras.ops.sqrt(-1.0 - keras.ops.abs(y_pred - y_true))
+
+
+def test_a_loss_never_finite_raises():
+    X, y = regression_data(n_samples=20)
+    with pytest.raises(ValueError, match="diverged in the first epoch.*nan"):
+        SFNERegressor(**TINY, loss=nan_loss).fit(X, y)
+
+
+# ------------------------------------------------------------ concurrency
+@pytest.mark.parametrize("kind", ["numpy", "frame"])
+def test_eight_threads_predict_like_serial_calls(kind, request):
+    X, _ = request.getfixturevalue(f"{kind}_data")
+    methods = [request.getfixturevalue(f"{kind}_model").predict]
+    if kind == "numpy":
+        methods.append(SFNETransformer(**TINY, output_dim=3).fit(X).transform)
+    chunks = [X[i::8] if isinstance(X, np.ndarray) else X.iloc[i::8] for i in range(8)] * 4
+    for method in methods:
+        expected = [method(chunk) for chunk in chunks]
+        # A copy fresh from pickle makes its first (tracing) call in the threads.
+        fresh = getattr(pickle.loads(pickle.dumps(method.__self__)), method.__name__)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for candidate in (fresh, method):
+                for got, want in zip(pool.map(candidate, chunks), expected):
+                    np.testing.assert_array_equal(got, want)
