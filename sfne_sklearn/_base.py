@@ -38,7 +38,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "slow_network_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
-        "optimizer": [str, type, keras.optimizers.Optimizer],
+        # A class or a name, not an instance: scikeras builds a fresh
+        # optimizer for every fit (with optimizer__learning_rate).
+        "optimizer": [str, type],
         "optimizer__learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "loss": [str, keras.losses.Loss, callable],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -111,6 +113,18 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, *, reset):
         """Check ``X`` the way scikit-learn does, keeping DataFrames whole."""
+        if (
+            not reset
+            and self.preprocessor == "auto"
+            and hasattr(self, "feature_names_in_")
+            and not is_dataframe(X)
+        ):
+            # The internal ColumnTransformer selects columns by name.
+            raise ValueError(
+                f"This {type(self).__name__} was fitted on a pandas DataFrame; pass a "
+                f"DataFrame with the columns {list(self.feature_names_in_)}, "
+                f"not a {type(X).__name__}."
+            )
         if self.preprocessor is not None and is_dataframe(X):
             # Names and count are checked; dtypes are the preprocessor's job.
             validate_data(self, X, skip_check_array=True, reset=reset)
@@ -156,6 +170,12 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
     # -------------------------------------------------------------- training
     def _check_training_params(self):
         """Checks that need Keras itself: names of losses and optimizers."""
+        optimizer = self.optimizer
+        if isinstance(optimizer, type) and not issubclass(optimizer, keras.optimizers.Optimizer):
+            raise ValueError(
+                f"The 'optimizer' parameter of {type(self).__name__} must be a name or a "
+                f"keras.optimizers.Optimizer subclass. Got optimizer={optimizer!r}."
+            )
         for name, getter in (("loss", keras.losses.get), ("optimizer", keras.optimizers.get)):
             value = getattr(self, name)
             if isinstance(value, str):

@@ -33,8 +33,8 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         time); on an array, the numeric part alone. A scikit-learn
         transformer: cloned and fitted on ``X``. ``None``: ``X`` must be
         numeric and finite and is used as is.
-    optimizer : str, keras optimizer class or instance, default="adam"
-        Keras optimizer.
+    optimizer : str or keras optimizer class, default="adam"
+        Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
     loss : str or keras loss, default="mse"

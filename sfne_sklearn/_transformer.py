@@ -32,8 +32,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         Width of the slow network's layers.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
-    optimizer : str, keras optimizer class or instance, default="adam"
-        Keras optimizer.
+    optimizer : str or keras optimizer class, default="adam"
+        Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
     loss : str or keras loss, default="mse"

@@ -158,13 +158,21 @@ def test_wrong_dataframe_columns_at_predict(frame_model, frame_data, change, mat
 def test_array_given_to_a_model_fitted_on_a_dataframe(numpy_data):
     X, y = numpy_data
     est = SFNERegressor(**TINY).fit(pd.DataFrame(X, columns=list("abcd")), y)
-    # scikit-learn's warning names the problem; the error itself comes from
-    # the ColumnTransformer, which selects the columns by name.
-    with (
-        pytest.warns(UserWarning, match="does not have valid feature names"),
-        pytest.raises(ValueError, match="only supported for dataframes"),
-    ):
+    # The internal ColumnTransformer selects columns by name: say so.
+    with pytest.raises(ValueError, match=r"fitted on a pandas DataFrame.*\['a', 'b', 'c', 'd'\]"):
         est.predict(X)
+
+
+def test_optimizer_must_be_a_name_or_an_optimizer_class(numpy_data):
+    import keras
+
+    X, y = numpy_data
+    with pytest.raises(ValueError, match="optimizer"):
+        SFNERegressor(**TINY, optimizer=keras.optimizers.SGD()).fit(X, y)
+    with pytest.raises(ValueError, match="optimizer"):
+        SFNERegressor(**TINY, optimizer=dict).fit(X, y)
+    est = SFNERegressor(**TINY, optimizer=keras.optimizers.SGD).fit(X, y)
+    assert np.all(np.isfinite(est.predict(X)))
 
 
 def test_unfitted_estimators_raise_not_fitted():
