@@ -13,7 +13,9 @@ PYTEST_ARGS ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-tf test-jax test-oldest docs docs-serve clean
+BENCH_VENV ?= .venv-bench
+
+.PHONY: demo test test-tf test-jax test-oldest docs docs-serve bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +55,17 @@ docs: $(VENV)/.installed
 docs-serve: docs
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/python -m mkdocs serve
 
+# The spec's reference implementation pins pandas<3: it gets its own venv.
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e ".[benchmarks]"
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	cd benchmarks && ../$(BENCH_VENV)/bin/python accuracy.py
+	cd benchmarks && ../$(BENCH_VENV)/bin/python speed.py
+	cd benchmarks && ../$(BENCH_VENV)/bin/python memory_fits.py
+
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache site
+	rm -rf $(VENV) $(OLDEST_VENV) $(BENCH_VENV) .pytest_cache site
