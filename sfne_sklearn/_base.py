@@ -1,7 +1,6 @@
 """Shared base of the SFNE estimators: parameters, data checks, training."""
 
 import numbers
-import threading
 import warnings
 from abc import ABCMeta, abstractmethod
 
@@ -22,14 +21,9 @@ from sklearn.utils.validation import (
 )
 
 from ._block import SFNEBlock
-from ._inference import make_predict_function
+from ._inference import LazyPredict
 from ._preprocessing import fit_preprocessor, is_dataframe
 from ._scikeras import fit_keras_model
-
-
-# One lock for all estimators: it is only held while a predict function is
-# traced, and a module-level lock keeps the estimators picklable.
-_PREDICT_FN_LOCK = threading.Lock()
 
 
 class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
@@ -171,22 +165,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         """Validate, preprocess and run ``X`` through the fitted block."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._compiled_predict()(self._features(X))
-
-    def _compiled_predict(self):
-        """The traced predict function, made on first use.
-
-        Tracing costs about 0.1 s, so fit does not pay it; the lock makes
-        concurrent first calls (a web server's threads) trace only once.
-        """
-        predict = self.__dict__.get("_predict_fn")
-        if predict is None:
-            with _PREDICT_FN_LOCK:
-                predict = self.__dict__.get("_predict_fn")
-                if predict is None:
-                    predict = make_predict_function(self.model_, self.model_.input_dim, self._dtype)
-                    self._predict_fn = predict
-        return predict
+        return self._predict_fn(self._features(X))
 
     # -------------------------------------------------------------- training
     def _check_training_params(self):
@@ -410,7 +389,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _set_fitted_model(self, model):
         self.model_ = model
-        self._predict_fn = None  # traced on first use
+        self._predict_fn = LazyPredict(model, model.input_dim, self._dtype)
 
     # ----------------------------------------------------------- persistence
     # A Keras model is stored by its config and weights (or, inside

@@ -8,6 +8,8 @@ network does not look at the data, so its convolution matrices are computed
 once here and the compiled function runs only the block's data path.
 """
 
+import threading
+
 import keras
 import numpy as np
 
@@ -57,3 +59,25 @@ def make_predict_function(model, n_features, dtype):
         )
 
     return predict
+
+
+class LazyPredict:
+    """``make_predict_function`` deferred to the first call.
+
+    Tracing costs about 0.1 s, so fitting does not pay it; the lock makes
+    concurrent first calls (a web server's threads) trace only once. The
+    estimator holds this object from fit on, so predicting never changes the
+    estimator's own attributes.
+    """
+
+    def __init__(self, model, n_features, dtype):
+        self._args = (model, n_features, dtype)
+        self._predict = None
+        self._lock = threading.Lock()
+
+    def __call__(self, X):
+        if self._predict is None:
+            with self._lock:
+                if self._predict is None:
+                    self._predict = make_predict_function(*self._args)
+        return self._predict(X)
