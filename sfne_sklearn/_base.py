@@ -107,7 +107,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         # "auto" imputes missing values; other choices decide for themselves.
         tags.input_tags.allow_nan = self.preprocessor is not None
-        tags.non_deterministic = self.random_state is None
         return tags
 
     # ------------------------------------------------------------------ data
