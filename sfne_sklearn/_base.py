@@ -21,7 +21,9 @@ from sklearn.utils.validation import (
 )
 
 from ._block import SFNEBlock
+from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
 from ._inference import LazyPredict
+from ._persistence import check_versions, library_versions, model_from_state, model_to_state
 from ._preprocessing import fit_preprocessor, is_dataframe
 from ._scikeras import fit_keras_model
 
@@ -192,8 +194,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         ``y`` is the (2-D) training target, or None for self-supervised
         training, where the network reconstructs its own input features.
         """
-        from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
-
         self._validate_params()
         self._check_training_params()
         rng = check_random_state(self.random_state)
@@ -397,8 +397,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
     # process; the compiled predict function is rebuilt on load. The library
     # versions are recorded to warn when loading under others.
     def __getstate__(self):
-        from ._persistence import library_versions, model_to_state
-
         state = dict(super().__getstate__())
         state.pop("_predict_fn", None)
         state["_sfne_versions"] = library_versions()
@@ -408,8 +406,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         return state
 
     def __setstate__(self, state):
-        from ._persistence import check_versions, model_from_state
-
         state = dict(state)
         versions = state.pop("_sfne_versions", None)
         saved = state.get("model_")
