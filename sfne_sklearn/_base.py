@@ -3,6 +3,7 @@
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
+from typing import NamedTuple, Optional
 
 import keras
 import numpy as np
@@ -26,6 +27,46 @@ from ._inference import LazyPredict
 from ._persistence import check_versions, library_versions, model_from_state, model_to_state
 from ._preprocessing import fit_preprocessor, is_dataframe
 from ._scikeras import fit_keras_model
+from ._training import (
+    CompiledModel,
+    FitProgress,
+    TrainingModel,
+    ValidationLoss,
+    checkout,
+    make_loss,
+    release,
+)
+
+
+class _TrainingData(NamedTuple):
+    X: np.ndarray
+    target: np.ndarray
+    sample_weight: Optional[np.ndarray]
+    validation: Optional[tuple]
+
+
+def _training_model(block, head):
+    """A new Keras model of ``block``'s architecture, with ``head`` on top."""
+    trained = SFNEBlock.from_config(block.get_config())
+    inputs = keras.Input(shape=(trained.input_dim,), dtype=trained.compute_dtype)
+    outputs = trained(inputs)
+    if head is not None:
+        outputs = type(head).from_config(head.get_config())(outputs)
+    return TrainingModel(inputs, outputs)
+
+
+def _architecture_key(block, head, loss, optimizer, batch_size, steps):
+    """What a kept training model must match to be reused; None: never reuse.
+
+    Losses given as objects may carry state of their own: only names reuse.
+    """
+    if not isinstance(loss, str):
+        return None
+    config = {k: v for k, v in block.get_config().items() if k not in ("name", "seed")}
+    if config.get("preprocessing_model") is not None:
+        return None
+    head_units = None if head is None else head.units
+    return (repr(sorted(config.items())), head_units, loss, optimizer, batch_size, steps)
 
 
 class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
@@ -188,17 +229,43 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                         f"Keras {name}: {name}={value!r}."
                     ) from exc
 
+    # Attributes set by a fit; a new fit removes them all first, so that none
+    # survives from an earlier fit with other settings.
+    _FITTED_ATTRIBUTES = (
+        "model_",
+        "preprocessor_",
+        "history_",
+        "n_iter_",
+        "best_epoch_",
+        "_predict_fn",
+        "_dtype",
+        "_y_mean",
+        "_y_scale",
+    )
+
     def _fit_network(self, X, y=None, sample_weight=None):
-        """Fit the preprocessor and the network; set ``model_``; return self.
+        """Fit the preprocessor and the network; set the fitted attributes.
 
         ``y`` is the (2-D) training target, or None for self-supervised
         training, where the network reconstructs its own input features.
         """
         self._validate_params()
         self._check_training_params()
+        for name in self._FITTED_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        # Every random choice of the fit comes from these seeds: the initial
+        # weights, the validation split and the shuffling.
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seeds = rng.randint(np.iinfo(np.int32).max, size=3)
+        data = self._prepare_data(X, y, sample_weight, split_seed=int(seeds[0]))
+        model, history, stopper = self._train(
+            data, init_seed=int(seeds[1]), shuffle_seed=int(seeds[2])
+        )
+        self._record_fit(model, history, stopper, data.validation is not None)
+        return self
 
+    def _prepare_data(self, X, y, sample_weight, *, split_seed):
+        """Preprocessed features, scaled target, weights and validation rows."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             if np.any(sample_weight < 0):
@@ -243,18 +310,70 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             # makes a weight of k the same as k copies of the row.
             keep = sample_weight > 0
             Xt, target, sample_weight = Xt[keep], target[keep], sample_weight[keep]
-            sample_weight = sample_weight / sample_weight.mean()
+            sample_weight = (sample_weight / sample_weight.mean()).astype(self._dtype)
 
-        validation_data = None
-        early_stopping = self._early_stopping_for(Xt.shape[0])
-        if early_stopping:
-            Xt, target, sample_weight, validation_data = self._validation_split(
-                Xt, target, sample_weight, seed
+        validation = None
+        if self._early_stopping_for(Xt.shape[0]):
+            Xt, target, sample_weight, validation = self._validation_split(
+                Xt, target, sample_weight, split_seed
             )
+        return _TrainingData(Xt, target, sample_weight, validation)
 
-        n_features = Xt.shape[1]
-        n_outputs = target.shape[1]
-        batch_size = self._batch_size_for(Xt.shape[0])
+    def _train(self, data, *, init_seed, shuffle_seed):
+        """Train a freshly initialised block on ``data``.
+
+        Returns the trained block, the history and the early-stopping
+        callback. The compiled Keras model that trains it is kept for the
+        next fit of the same architecture (see ``_training``).
+        """
+        n_features, n_outputs = data.X.shape[1], data.target.shape[1]
+        block = self._make_block(n_features, self._block_output_dim(n_outputs), seed=init_seed)
+        head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
+        initial = block.get_weights()
+        if head is not None:
+            head.build((None, block.output_dim))
+            initial += head.get_weights()
+        batch_size = self._batch_size_for(data.X.shape[0])
+        steps = -(-data.X.shape[0] // batch_size)
+        loss = make_loss(self.loss, block.dtype_policy.compute_dtype)
+        key = _architecture_key(block, head, self.loss, self.optimizer, batch_size, steps)
+        compiled = None if key is None else checkout(key)
+        if compiled is None:
+            compiled = CompiledModel(
+                _training_model(block, head),
+                optimizer=self.optimizer,
+                loss=loss,
+                steps_per_execution=steps,
+                jit_compile=False,
+            )
+        trainer = compiled.model
+        trained_parts = trainer.layers[1:]
+        # Keras optimizers refuse an int learning rate.
+        compiled.reset(initial, float(self.optimizer__learning_rate))
+
+        stopper, guard, callbacks = self._make_callbacks(data.validation)
+        try:
+            with releasing_train_graphs():
+                history = fit_keras_model(
+                    trainer,
+                    data.X,
+                    data.target,
+                    sample_weight=data.sample_weight,
+                    epochs=self.epochs,
+                    batch_size=batch_size,
+                    callbacks=callbacks,
+                    seed=shuffle_seed,
+                )
+        except TrainingDiverged as diverged:
+            history = self._recover(diverged, guard, stopper, data.validation is not None)
+        block.set_weights(trained_parts[0].get_weights())
+        if key is not None:
+            release(key, compiled)
+        return block, history, stopper
+
+    def _make_callbacks(self, validation):
+        """The early-stopping rule, the divergence guard and the full list."""
+        early_stopping = validation is not None
         stopper = keras.callbacks.EarlyStopping(
             monitor="val_loss" if early_stopping else "loss",
             min_delta=self.tol,
@@ -264,61 +383,42 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
-        # First, so that no other callback sees a diverged epoch.
+        # The validation loss first, so that every other callback sees it;
+        # then the guard, so that none sees a diverged epoch.
         guard = DivergenceGuard()
         callbacks = [guard, stopper, *(user_callbacks or [])]
+        if early_stopping:
+            callbacks.insert(0, ValidationLoss(*validation))
+        if self.verbose:
+            callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
+        return stopper, guard, callbacks
 
-        blocks = []
+    def _recover(self, diverged, guard, stopper, early_stopping):
+        """Keep the last finite weights of a diverged fit, or raise."""
+        advice = (
+            "Lower `optimizer__learning_rate`, or scale X and y (the default "
+            "preprocessor='auto' standardises X)."
+        )
+        if not guard.history:
+            raise ValueError(
+                f"{type(self).__name__}: training diverged in the first epoch "
+                f"(non-finite or overflowing loss: {diverged.logs}), so there are no "
+                f"finite weights to keep. {advice}"
+            ) from None
+        # model.fit ended without on_train_end: let early stopping
+        # restore its best weights as it would have.
+        stopper.on_train_end()
+        kept = stopper.best_epoch + 1 if early_stopping else diverged.epoch - 1
+        warnings.warn(
+            f"{type(self).__name__}: training diverged in epoch {diverged.epoch} "
+            f"(non-finite or overflowing loss: {diverged.logs}) and was stopped; the "
+            f"finite weights of epoch {kept} are kept. {advice}",
+            ConvergenceWarning,
+        )
+        return guard.history
 
-        def build_model():
-            block = self._make_block(n_features, self._block_output_dim(n_outputs))
-            blocks.append(block)
-            # scikeras needs a functional model (it reads ``model.outputs``).
-            inputs = keras.Input(shape=(n_features,), dtype=block.compute_dtype)
-            outputs = block(inputs)
-            head = self._training_head(n_outputs, block.dtype_policy)
-            return keras.Model(inputs, outputs if head is None else head(outputs))
-
-        try:
-            with releasing_train_graphs():
-                _, history = fit_keras_model(
-                    build_model,
-                    Xt,
-                    target,
-                    sample_weight=sample_weight,
-                    optimizer=self.optimizer,
-                    # Keras optimizers refuse an int learning rate.
-                    learning_rate=float(self.optimizer__learning_rate),
-                    loss=self.loss,
-                    epochs=self.epochs,
-                    batch_size=batch_size,
-                    callbacks=callbacks,
-                    validation_data=validation_data,
-                    verbose=self.verbose,
-                    seed=seed,
-                )
-        except TrainingDiverged as diverged:
-            advice = (
-                "Lower `optimizer__learning_rate`, or scale X and y (the default "
-                "preprocessor='auto' standardises X)."
-            )
-            if not guard.history:
-                raise ValueError(
-                    f"{type(self).__name__}: training diverged in the first epoch "
-                    f"(non-finite or overflowing loss: {diverged.logs}), so there are no "
-                    f"finite weights to keep. {advice}"
-                ) from None
-            # model.fit ended without on_train_end: let early stopping
-            # restore its best weights as it would have.
-            stopper.on_train_end()
-            kept = stopper.best_epoch + 1 if early_stopping else diverged.epoch - 1
-            warnings.warn(
-                f"{type(self).__name__}: training diverged in epoch {diverged.epoch} "
-                f"(non-finite or overflowing loss: {diverged.logs}) and was stopped; the "
-                f"finite weights of epoch {kept} are kept. {advice}",
-                ConvergenceWarning,
-            )
-            history = guard.history
+    def _record_fit(self, model, history, stopper, early_stopping):
+        """Set the fitted attributes and warn if training had not converged."""
         self.history_ = history
         self.n_iter_ = len(history["loss"])
         if early_stopping:
@@ -326,12 +426,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if self.n_iter_ == self.epochs and stopper.stopped_epoch == 0:
             warnings.warn(
                 f"{type(self).__name__}: training stopped at epochs={self.epochs} while the "
-                f"{stopper.monitor} was still improving. Increase `epochs`, or lower "
-                "`tol`/`n_iter_no_change` to accept the current fit.",
+                f"{stopper.monitor} was still improving. Increase `epochs`, or raise "
+                "`tol` or lower `n_iter_no_change` to stop sooner.",
                 ConvergenceWarning,
             )
-        self._set_fitted_model(blocks[-1])
-        return self
+        self._set_fitted_model(model)
 
     # Rows from which ``early_stopping="auto"`` holds out a validation set.
     _AUTO_EARLY_STOPPING_ROWS = 200
@@ -367,7 +466,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         sw_train = None if sample_weight is None else sample_weight[train]
         return Xt[train], target[train], sw_train, validation
 
-    def _make_block(self, n_features, output_dim):
+    def _make_block(self, n_features, output_dim, seed=None):
         return SFNEBlock(
             input_dim=n_features,
             output_dim=output_dim,
@@ -376,13 +475,14 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             slow_network_layers=self.slow_network_layers,
             slow_network_units=self.slow_network_units,
             dtype=np.dtype(self._dtype).name,
+            seed=seed,
         )
 
     @abstractmethod
     def _block_output_dim(self, n_outputs):
         """Width of the block's output for a target with ``n_outputs`` columns."""
 
-    def _training_head(self, n_outputs, dtype_policy):
+    def _training_head(self, n_outputs, dtype_policy, seed=None):
         """Layer trained on top of the block and dropped afterwards, or None."""
         return None
 

@@ -61,6 +61,10 @@ class SFNEBlock(keras.Model):
         Model name.
     local_kernel_size : int, default=3
         Odd number of taps of the local convolution.
+    seed : int, default=None
+        Seeds the initial weights (each layer gets its own seed derived from
+        it), without reading or changing any global random state. None:
+        Keras's default, unseeded initialisation.
     **kwargs
         Other :class:`keras.Model` arguments, such as ``dtype="float64"``.
 
@@ -84,9 +88,11 @@ class SFNEBlock(keras.Model):
         preprocessing_model=None,
         name=None,
         local_kernel_size=3,
+        seed=None,
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        self.seed = seed
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.output_dim = check_positive_int(
             self.input_dim if output_dim is None else output_dim, "output_dim"
@@ -103,17 +109,28 @@ class SFNEBlock(keras.Model):
         self.preprocessing_model = preprocessing_model
 
         policy = self.dtype_policy
+        seeds = _seeds(seed)
         self.input_projection = keras.layers.Dense(
-            self.hidden_dim, name="input_projection", dtype=policy
+            self.hidden_dim,
+            kernel_initializer=_glorot(next(seeds)),
+            name="input_projection",
+            dtype=policy,
         )
         self.hidden_layers = [
-            keras.layers.Dense(self.hidden_dim, activation="relu", name=f"hidden_{i}", dtype=policy)
+            keras.layers.Dense(
+                self.hidden_dim,
+                activation="relu",
+                kernel_initializer=_glorot(next(seeds)),
+                name=f"hidden_{i}",
+                dtype=policy,
+            )
             for i in range(self.num_layers)
         ]
         self.slow_network = SlowNetwork(
             num_layers=self.slow_network_layers,
             units=self.slow_network_units,
             kernel_channels=2,  # one global and one local hyper-kernel
+            seed=next(seeds),
             name="slow_network",
             dtype=policy,
         )
@@ -123,10 +140,15 @@ class SFNEBlock(keras.Model):
             kernel_size=local_kernel_size, name="local_conv", dtype=policy
         )
         self.local_kernel_size = self.local_conv.kernel_size
-        self.combine = keras.layers.Dense(self.hidden_dim, name="combine", dtype=policy)
+        self.combine = keras.layers.Dense(
+            self.hidden_dim, kernel_initializer=_glorot(next(seeds)), name="combine", dtype=policy
+        )
         self.output_norm = keras.layers.LayerNormalization(name="output_norm", dtype=policy)
         self.output_projection = keras.layers.Dense(
-            self.output_dim, name="output_projection", dtype=policy
+            self.output_dim,
+            kernel_initializer=_glorot(next(seeds)),
+            name="output_projection",
+            dtype=policy,
         )
         # The kernel coordinates are fixed: relative offsets of the global
         # taps (0..H-1) then of the local taps (-r..r), scaled by H.
@@ -224,6 +246,7 @@ class SFNEBlock(keras.Model):
             "slow_network_layers": self.slow_network_layers,
             "slow_network_units": self.slow_network_units,
             "local_kernel_size": self.local_kernel_size,
+            "seed": self.seed,
             "preprocessing_model": (
                 None
                 if self.preprocessing_model is None
@@ -262,6 +285,21 @@ class SFNEBlock(keras.Model):
             staged = os.path.join(tmp, "model.weights.h5")
             os.symlink(os.path.abspath(filepath), staged)
             return super().load_weights(staged, skip_mismatch=skip_mismatch, **kwargs)
+
+
+def _seeds(seed):
+    """One seed per layer, derived from ``seed`` (None: unseeded)."""
+    if seed is None:
+        while True:
+            yield None
+    rng = np.random.default_rng(seed)
+    while True:
+        yield int(rng.integers(1, 2**31 - 1))
+
+
+def _glorot(seed):
+    # Keras's default kernel initialiser, seeded explicitly when asked.
+    return keras.initializers.GlorotUniform(seed=seed)
 
 
 def _is_plain_h5(filepath):

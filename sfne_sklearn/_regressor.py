@@ -61,7 +61,8 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
     callbacks : list of keras callbacks, default=None
         Extra Keras callbacks, run after the built-in stopping rule.
     verbose : int, default=0
-        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+        0: silent. 1: one progress bar for the whole fit (epochs, current
+        ``loss`` and ``val_loss``, time left). 2: one line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
         Pass an int for reproducible fits.

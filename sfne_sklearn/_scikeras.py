@@ -1,108 +1,87 @@
 """The one door to scikeras.
 
-scikeras runs the Keras training loop for us: it compiles the model from
-``optimizer``/``optimizer__learning_rate``/``loss``, routes ``callbacks`` and
-``fit`` arguments, and trains under a seeded, deterministic TensorFlow state.
-It is no longer maintained, so nothing else in the package imports it: our
-estimators validate their own parameters and data, and only hand clean arrays
-and a model-building function through here.
+scikeras runs the Keras training loop for us: it checks the arrays, builds
+the model through a function, routes ``fit`` arguments and calls
+``model.fit``. It is no longer maintained, so nothing else in the package
+imports it: our estimators validate their own parameters and data, and only
+hand clean arrays and a ready, compiled model through here.
+
+What scikeras would otherwise change for the whole process is kept out:
+
+- importing it replaces ``keras.Model.__reduce__``/``__deepcopy__`` (and
+  those of losses, metrics and optimizers) for every Keras object; the
+  originals are put back right after our import, so that only users who
+  import scikeras themselves get its versions;
+- given a ``random_state`` it reseeds Python, NumPy and TensorFlow and turns
+  on TensorFlow's op determinism for the fit: we give it none, and seed
+  every random choice explicitly instead (the block's initialisers, the
+  shuffling, the validation split);
+- it casts sample weights to ``keras.backend.floatx()`` (float32): weights
+  reach the model's ``fit`` in the model's own dtype through ``fit__``
+  routing instead.
 """
 
-import contextlib
-import logging
-import random
+import sys
+import threading
 
 import keras
-import numpy as np
+
+_PATCHED = (
+    (keras.Model, ("__reduce__", "__deepcopy__")),
+    (keras.losses.Loss, ("__reduce__",)),
+    (keras.metrics.Metric, ("__reduce__",)),
+    (keras.optimizers.Optimizer, ("__reduce__",)),
+)
+_import_lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def seeded(seed):
-    """Seed Keras (and the global RNGs it uses) without leaking the change.
+def _keras_regressor():
+    """scikeras's KerasRegressor, imported without its process-wide patches."""
+    with _import_lock:
+        if "scikeras.wrappers" in sys.modules:
+            return sys.modules["scikeras.wrappers"].KerasRegressor
+        fresh_import = "scikeras" not in sys.modules
+        saved = [(cls, name, cls.__dict__.get(name)) for cls, names in _PATCHED for name in names]
+        from scikeras.wrappers import KerasRegressor
 
-    ``keras.utils.set_random_seed`` also reseeds Python's and NumPy's global
-    generators; the user's streams are restored on exit.
-    """
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    try:
-        keras.utils.set_random_seed(seed)
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-
-
-@contextlib.contextmanager
-def keras_floatx(dtype):
-    """Make Keras's default float type ``dtype`` while training.
-
-    Keras computes losses, and scikeras casts sample weights, in
-    ``keras.backend.floatx()`` (float32) whatever the model's dtype; a model
-    trained in float64 needs both in float64 too.
-    """
-    previous = keras.backend.floatx()
-    keras.backend.set_floatx(np.dtype(dtype).name)
-    try:
-        yield
-    finally:
-        keras.backend.set_floatx(previous)
-
-
-class _RetracingFilter(logging.Filter):
-    # Each fit builds a new model, so Keras traces a new train function each
-    # time; after five fits in one process (a grid search) TensorFlow warns
-    # about "retracing" although nothing is wrong.
-    def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def quiet_retracing_warning():
-    logger = logging.getLogger("tensorflow")
-    log_filter = _RetracingFilter()
-    logger.addFilter(log_filter)
-    try:
-        yield
-    finally:
-        logger.removeFilter(log_filter)
+        if fresh_import:
+            for cls, name, original in saved:
+                if original is None:
+                    if name in cls.__dict__:
+                        delattr(cls, name)
+                else:
+                    setattr(cls, name, original)
+        return KerasRegressor
 
 
 def fit_keras_model(
-    build_model,
+    model,
     X,
     y,
     *,
     sample_weight,
-    optimizer,
-    learning_rate,
-    loss,
     epochs,
     batch_size,
     callbacks,
-    validation_data,
-    verbose,
     seed,
 ):
-    """Train the model made by ``build_model()`` through scikeras.
+    """Train the compiled ``model`` (a TrainingModel) through scikeras.
 
-    Returns the trained Keras model and its history as a dict of lists.
+    Returns the history as a dict of lists.
     """
-    from scikeras.wrappers import KerasRegressor
-
+    KerasRegressor = _keras_regressor()
     wrapper = KerasRegressor(
-        model=build_model,
-        optimizer=optimizer,
-        optimizer__learning_rate=learning_rate,
-        loss=loss,
+        model=lambda: model,
+        loss=model.loss,
         epochs=epochs,
         batch_size=batch_size,
         callbacks=callbacks,
-        verbose=verbose,
+        verbose=0,
         shuffle=True,
-        random_state=seed,
-        fit__validation_data=validation_data,
+        # Not scikeras's random_state (it reseeds the whole process): the
+        # model's fit shuffles with this seed alone.
+        fit__seed=seed,
+        fit__exact_sample_weight=sample_weight,
     )
-    with seeded(seed), keras_floatx(X.dtype), quiet_retracing_warning():
-        wrapper.fit(X, y, sample_weight=sample_weight)
-    return wrapper.model_, {key: list(values) for key, values in wrapper.history_.items()}
+    wrapper.fit(X, y)
+    return {key: list(values) for key, values in wrapper.history_.items()}

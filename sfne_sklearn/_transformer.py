@@ -55,7 +55,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     callbacks : list of keras callbacks, default=None
         Extra Keras callbacks.
     verbose : int, default=0
-        Keras verbosity.
+        0: silent. 1: one progress bar for the whole fit. 2: one line per
+        epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the validation split.
 
@@ -189,5 +190,10 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     def _block_output_dim(self, n_outputs):
         return self.output_dim
 
-    def _training_head(self, n_outputs, dtype_policy):
-        return keras.layers.Dense(n_outputs, name="head", dtype=dtype_policy)
+    def _training_head(self, n_outputs, dtype_policy, seed=None):
+        return keras.layers.Dense(
+            n_outputs,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+            name="head",
+            dtype=dtype_policy,
+        )

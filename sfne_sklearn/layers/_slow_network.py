@@ -27,6 +27,7 @@ class SlowNetwork(keras.layers.Layer):
             output channel per kernel). Positive int.
         num_frequencies: Number of octaves ``2**k * pi`` in the Fourier
             encoding of the coordinates. Positive int.
+        seed: Seeds the initial weights (None: Keras's unseeded default).
         **kwargs: Base layer keyword arguments (``name``, ``dtype``, ...).
 
     Input shape:
@@ -44,16 +45,33 @@ class SlowNetwork(keras.layers.Layer):
     """
 
     def __init__(
-        self, num_layers=3, units=128, kernel_channels=1, num_frequencies=8, **kwargs
+        self,
+        num_layers=3,
+        units=128,
+        kernel_channels=1,
+        num_frequencies=8,
+        seed=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        self.seed = seed
         self.num_layers = check_positive_int(num_layers, "num_layers")
         self.units = check_positive_int(units, "units")
         self.kernel_channels = check_positive_int(kernel_channels, "kernel_channels")
         self.num_frequencies = check_positive_int(num_frequencies, "num_frequencies")
+        # One seed per layer, derived from ``seed``.
+        seeds = [None] * (self.num_layers + 1)
+        if seed is not None:
+            seeds = np.random.default_rng(seed).integers(1, 2**31 - 1, self.num_layers + 1)
         self.hidden_layers = [
             keras.layers.Dense(
-                self.units, activation="gelu", name=f"slow_dense_{i}", dtype=self.dtype_policy
+                self.units,
+                activation="gelu",
+                kernel_initializer=keras.initializers.GlorotUniform(
+                    seed=None if seeds[i] is None else int(seeds[i])
+                ),
+                name=f"slow_dense_{i}",
+                dtype=self.dtype_policy,
             )
             for i in range(self.num_layers)
         ]
@@ -61,7 +79,9 @@ class SlowNetwork(keras.layers.Layer):
         # start of training; the fast path then learns how much to use it.
         self.kernel_head = keras.layers.Dense(
             self.kernel_channels,
-            kernel_initializer=keras.initializers.VarianceScaling(0.1),
+            kernel_initializer=keras.initializers.VarianceScaling(
+                0.1, seed=None if seeds[-1] is None else int(seeds[-1])
+            ),
             name="hyper_kernel",
             dtype=self.dtype_policy,
         )
@@ -97,5 +117,6 @@ class SlowNetwork(keras.layers.Layer):
             units=self.units,
             kernel_channels=self.kernel_channels,
             num_frequencies=self.num_frequencies,
+            seed=self.seed,
         )
         return config

@@ -1,0 +1,167 @@
+"""Fit time of the default SFNERegressor against MLPRegressor, side by side.
+
+For each data set (80/20 split, random_state=0): the median of 3 fits of the
+default ``SFNERegressor`` and of ``MLPRegressor(early_stopping=True)`` on the
+same preprocessed training rows, after one warm-up fit of each in this
+process, with the ratio and the test R2. Then the design card's grid search
+(``SFNETransformer(output_dim=32)`` + ``Ridge`` over ``sfne__hidden_dim`` in
+[16, 32], 5 folds, concrete) against the same grid over MLPRegressor's
+hidden size, and a profile of one small and one large fit.
+
+Run: python benchmarks/training_speed.py [--datasets penguins concrete diamonds]
+Writes docs/benchmarks_training.md.
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from _common import column_transformer, load, machine
+from sfne_sklearn import SFNERegressor, SFNETransformer
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+LINES = []
+
+
+def report(text=""):
+    print(text, flush=True)
+    LINES.append(text)
+
+
+def timed_fits(make, X, y, repeat=3):
+    """Fit seconds of ``repeat`` fits (after a warm-up) and the last model."""
+    make().fit(X, y)
+    times = []
+    for _ in range(repeat):
+        model = make()
+        start = time.perf_counter()
+        model.fit(X, y)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), model
+
+
+def fit_times(names):
+    report("## Fit time, default SFNERegressor vs MLPRegressor(early_stopping=True)\n")
+    report("Median of 3 fits after one warm-up fit in the same process; both on the")
+    report("same preprocessed rows (SFNERegressor with `preprocessor=None`, the target")
+    report("standardised for MLPRegressor as SFNERegressor does internally).\n")
+    report("| data (train rows) | SFNERegressor fit (s) | epochs | MLPRegressor fit (s) | ratio | target | SFNE test R² | MLP test R² |")
+    report("|---|---:|---:|---:|---:|---|---:|---:|")
+    for name in names:
+        X_train, X_test, y_train, y_test = load(name)
+        pre = column_transformer(X_train).fit(X_train)
+        Xt, Xv = pre.transform(X_train), pre.transform(X_test)
+        ours, sfne = timed_fits(lambda: SFNERegressor(preprocessor=None, random_state=0), Xt, y_train)
+        mlp_time, mlp = timed_fits(
+            lambda: TransformedTargetRegressor(
+                MLPRegressor(early_stopping=True, random_state=0), transformer=StandardScaler()
+            ),
+            Xt,
+            y_train,
+        )
+        ratio = ours / mlp_time
+        if len(y_train) >= 5000:
+            target, met = "<= 2x MLP", ratio <= 2
+        else:
+            bound = max(2.0, 3 * mlp_time)
+            target, met = f"<= {bound:.1f} s", ours <= bound
+        report(
+            f"| {name} ({len(y_train)}) | {ours:.2f} | {sfne.n_iter_} | {mlp_time:.2f} | "
+            f"{ratio:.1f} | {target}: {'met' if met else '**missed**'} | "
+            f"{sfne.score(Xv, y_test):.4f} | {mlp.score(Xv, y_test):.4f} |"
+        )
+    report()
+
+
+def grid_search():
+    report("## The design card's grid search (concrete, 5 folds, 10 fits + refit)\n")
+    X_train, _, y_train, _ = load("concrete")
+    sfne = GridSearchCV(
+        Pipeline([("sfne", SFNETransformer(output_dim=32, random_state=0)), ("ridge", Ridge())]),
+        {"sfne__hidden_dim": [16, 32]},
+        cv=5,
+    )
+    mlp = GridSearchCV(
+        make_pipeline(column_transformer(X_train), MLPRegressor(early_stopping=True, random_state=0)),
+        {"mlpregressor__hidden_layer_sizes": [(16,), (32,)]},
+        cv=5,
+    )
+    times = {}
+    for label, search in (("SFNETransformer + Ridge", sfne), ("MLPRegressor", mlp)):
+        start = time.perf_counter()
+        search.fit(X_train, y_train)
+        times[label] = time.perf_counter() - start
+        report(f"- {label}: {times[label]:.1f} s, best {search.best_params_}, "
+               f"mean CV R² {search.best_score_:.4f}")
+    ratio = times["SFNETransformer + Ridge"] / times["MLPRegressor"]
+    report(f"- ratio: **{ratio:.1f}** (target <= 5: {'met' if ratio <= 5 else 'missed'})\n")
+
+
+def profile(name):
+    X_train, _, y_train, _ = load(name)
+    SFNERegressor(random_state=0).fit(X_train, y_train)  # warm-up: traces once
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    est = SFNERegressor(random_state=0).fit(X_train, y_train)
+    profiler.disable()
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    by_name = {}
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():
+        by_name[(filename.rsplit("/", 2)[-1], function)] = max(
+            cumulative, by_name.get((filename.rsplit("/", 2)[-1], function), 0.0)
+        )
+
+    def seconds(file, function):
+        return by_name.get((file, function), 0.0)
+
+    report(f"### {name}: {total:.2f} s, {est.n_iter_} epochs (second fit in the process)\n")
+    rows = [
+        ("preprocessing (fit_preprocessor)", seconds("_preprocessing.py", "fit_preprocessor")),
+        ("fresh seeded block (SFNEBlock.__init__)", seconds("_block.py", "__init__")),
+        ("Keras fit loop (TrainingModel.fit)", seconds("_training.py", "fit")),
+        ("  of which traced train calls (one per epoch)", seconds("trainer.py", "function")),
+        ("  of which validation loss (one traced call per epoch)", seconds("_training.py", "validation_loss")),
+        ("  of which divergence guard (weight snapshots)", seconds("_guards.py", "on_epoch_end")),
+        ("tracing (new train/validation functions)", seconds("polymorphic_function.py", "_initialize")),
+    ]
+    report("| part | seconds |")
+    report("|---|---:|")
+    for label, value in rows:
+        report(f"| {label} | {value:.3f} |")
+    report()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", nargs="+", default=["penguins", "concrete", "diamonds"])
+    parser.add_argument("--skip-grid", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    report("# Training speed\n")
+    report(f"Machine: {machine()}\n")
+    fit_times(args.datasets)
+    if not args.skip_grid:
+        grid_search()
+    report("## Where a fit's time goes (cProfile, cumulative seconds)\n")
+    for name in ("penguins", "diamonds") if "diamonds" in args.datasets else ("penguins",):
+        profile(name)
+    (DOCS / "benchmarks_training.md").write_text("\n".join(LINES) + "\n")
+
+
+if __name__ == "__main__":
+    main()

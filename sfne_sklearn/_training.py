@@ -1,0 +1,270 @@
+"""The Keras side of training: the model Keras trains, reused across fits.
+
+Fitting a small network with ``keras.Model.fit`` on TensorFlow costs far more
+than the arithmetic: tracing the train step (seconds per fit), and on every
+epoch two fresh ``tf.data`` iterators, one for the training rows and one for
+the validation rows, with a function call per batch. Here:
+
+- :class:`TrainingModel` is the block (plus an optional head) as Keras
+  trains it. Its ``fit`` streams the rows as one seeded ``tf.data`` pipeline
+  that covers every epoch, so Keras keeps a single iterator for the whole
+  fit; the compiled step runs a whole epoch per call
+  (``steps_per_execution``).
+- :func:`checkout` / :func:`release` keep compiled training models of one
+  architecture for the next fit (a grid search, cross-validation): the
+  weights and the optimizer's state are reset, the traced functions kept.
+- :class:`ValidationLoss` computes the validation loss in one traced call
+  per epoch, instead of a Keras ``evaluate`` loop.
+- :class:`FitProgress` shows one progress bar for the whole fit.
+"""
+
+import collections
+import math
+import threading
+import time
+
+import keras
+
+
+class _FunctionLoss(keras.losses.Loss):
+    """A loss function as a Loss in an explicit dtype.
+
+    Keras computes a loss given by name or function in
+    ``keras.backend.floatx()`` (float32) whatever the model's dtype; a Loss
+    object carries its own.
+    """
+
+    def __init__(self, fn, dtype):
+        super().__init__(name=getattr(fn, "__name__", None), dtype=dtype)
+        self.fn = fn
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred)
+
+
+def make_loss(loss, dtype):
+    """The loss to compile with: names and functions computed in ``dtype``."""
+    if isinstance(loss, keras.losses.Loss):
+        return loss
+    fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    if isinstance(fn, keras.losses.Loss):
+        return fn
+    return _FunctionLoss(fn, dtype)
+
+
+class TrainingModel(keras.Model):
+    """The block, and optionally a head on top of it, as Keras trains it.
+
+    A functional model (scikeras reads ``outputs``) whose ``fit`` takes the
+    rows as arrays. On TensorFlow it feeds them through one ``tf.data``
+    pipeline for all epochs, shuffled per epoch by a stateless permutation
+    of ``seed`` (nothing global is read or changed), so that Keras creates
+    one iterator per fit rather than two per epoch.
+    """
+
+    def fit(self, x=None, y=None, *, sample_weight=None, batch_size=32, epochs=1,
+            seed=0, shuffle=True, exact_sample_weight=None, **kwargs):
+        # scikeras casts ``sample_weight`` to float32; ``exact_sample_weight``
+        # comes in the model's own dtype.
+        if exact_sample_weight is not None:
+            sample_weight = exact_sample_weight
+        if keras.backend.backend() != "tensorflow":
+            return super().fit(
+                x, y, sample_weight=sample_weight, batch_size=batch_size, epochs=epochs,
+                shuffle=shuffle, **kwargs
+            )
+        n_rows = x.shape[0]
+        steps = math.ceil(n_rows / batch_size)
+        dataset = _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle)
+        # The dataset is already shuffled, per epoch.
+        return super().fit(dataset, epochs=epochs, steps_per_epoch=steps, shuffle=False, **kwargs)
+
+    def validation_loss(self, x, y, sample_weight=None):
+        """The compiled loss of ``x`` against ``y``, as a float.
+
+        The same value as Keras's ``evaluate`` (the loss averaged over the
+        rows, weighted), computed in one traced call.
+        """
+        fn = getattr(self, "_validation_loss_fn", None)
+        if fn is None:
+            fn = self._validation_loss_fn = _compile(self._loss_of)
+        args = (x, y) if sample_weight is None else (x, y, sample_weight)
+        return float(keras.ops.convert_to_numpy(fn(*args)))
+
+    def _loss_of(self, x, y, sample_weight=None):
+        return self.compute_loss(x=x, y=y, y_pred=self(x), sample_weight=sample_weight)
+
+
+def _compile(fn):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, reduce_retracing=True)
+    return fn
+
+
+def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
+    """``epochs`` passes over the rows in batches, each pass in its own order."""
+    import tensorflow as tf
+
+    n_rows = x.shape[0]
+    tensors = tuple(
+        tf.constant(a) for a in (x, y, sample_weight) if a is not None
+    )
+
+    def one_epoch(epoch):
+        rows = tf.range(n_rows)
+        if shuffle:
+            # Stateless: the order depends on (seed, epoch) alone.
+            rows = tf.random.experimental.stateless_shuffle(
+                rows, seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+            )
+        return tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
+
+    batches = tf.data.Dataset.range(epochs).flat_map(one_epoch)
+    return batches.map(lambda rows: tuple(tf.gather(t, rows) for t in tensors)).prefetch(2)
+
+
+# ------------------------------------------------------------ reuse across fits
+# Compiled training models by architecture, waiting for the next fit. A fit
+# takes one out (so two threads never share one) and puts it back after.
+_POOL_SIZE = 4
+_pool = collections.OrderedDict()
+_pool_lock = threading.Lock()
+
+
+def checkout(key):
+    """A :class:`CompiledModel` for ``key`` left by an earlier fit, or None."""
+    with _pool_lock:
+        models = _pool.get(key)
+        if models:
+            _pool.move_to_end(key)
+            return models.pop()
+    return None
+
+
+def release(key, model):
+    """Keep a :class:`CompiledModel` for the next fit of ``key`` (oldest go first)."""
+    with _pool_lock:
+        _pool.setdefault(key, []).append(model)
+        _pool.move_to_end(key)
+        while sum(len(models) for models in _pool.values()) > _POOL_SIZE:
+            oldest = next(iter(_pool))
+            _pool[oldest].pop(0)
+            if not _pool[oldest]:
+                del _pool[oldest]
+
+
+def kept():
+    """Number of compiled training models kept for later fits."""
+    with _pool_lock:
+        return sum(len(models) for models in _pool.values())
+
+
+def clear_pool():
+    """Forget every kept training model (frees their memory)."""
+    with _pool_lock:
+        _pool.clear()
+
+
+class CompiledModel:
+    """A compiled :class:`TrainingModel` that can be reset for another fit.
+
+    Parameters
+    ----------
+    model : TrainingModel
+        The model, not yet compiled.
+    optimizer : str or keras optimizer class
+        A fresh optimizer of this kind is made here, once.
+    loss : keras loss
+        See :func:`make_loss`.
+    steps_per_execution : int
+        Train steps per call of the traced train function.
+    jit_compile : bool
+        Whether Keras compiles the train step with XLA.
+    """
+
+    def __init__(self, model, *, optimizer, loss, steps_per_execution, jit_compile):
+        if isinstance(optimizer, str):
+            optimizer = type(keras.optimizers.get(optimizer))
+        model.compile(
+            optimizer=optimizer(),
+            loss=loss,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
+        # Optimizers start from the values their variables are built with
+        # (zero moments for Adam, but not for every optimizer): keep them.
+        model.optimizer.build(model.trainable_variables)
+        self._fresh_optimizer = [v.numpy() for v in model.optimizer.variables]
+        self.model = model
+
+    def reset(self, weights, learning_rate):
+        """Set new initial ``weights`` and a fresh optimizer state."""
+        self.model.set_weights(weights)
+        for variable, value in zip(self.model.optimizer.variables, self._fresh_optimizer):
+            variable.assign(value)
+        self.model.optimizer.learning_rate = learning_rate
+
+
+# ------------------------------------------------------------------ callbacks
+class ValidationLoss(keras.callbacks.Callback):
+    """Add ``val_loss`` to each epoch's logs, from held-out rows."""
+
+    def __init__(self, x, y, sample_weight=None):
+        super().__init__()
+        self.data = (x, y) if sample_weight is None else (x, y, sample_weight)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["val_loss"] = self.model.validation_loss(*self.data)
+
+
+class FitProgress(keras.callbacks.Callback):
+    """Report a fit: one progress bar for the whole fit, or a line per epoch.
+
+    Parameters
+    ----------
+    epochs : int
+        The most epochs the fit may run.
+    name : str
+        The estimator's name, for the first and last lines.
+    verbose : {1, 2}
+        1: a bar over the epochs with the current losses and the time left.
+        2: one line per epoch.
+    """
+
+    def __init__(self, epochs, name, verbose=1):
+        super().__init__()
+        self.epochs = epochs
+        self.name = name
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        print(f"{self.name}: training for at most {self.epochs} epochs", flush=True)
+        self._bar = None
+        if self.verbose == 1:
+            self._bar = keras.utils.Progbar(
+                self.epochs, unit_name="epoch", stateful_metrics=("loss", "val_loss")
+            )
+        self._start = time.perf_counter()
+        self._seen = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._seen = epoch + 1
+        losses = [(k, v) for k, v in (logs or {}).items() if k.endswith("loss")]
+        if self._bar is not None:
+            self._bar.update(self._seen, values=losses, finalize=False)
+        else:
+            shown = " - ".join(f"{k}: {v:.4g}" for k, v in losses)
+            print(f"Epoch {self._seen}/{self.epochs} - {shown}", flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.update(self._seen, finalize=True)
+        print(
+            f"{self.name}: stopped after {self._seen} epochs in "
+            f"{time.perf_counter() - self._start:.1f} s",
+            flush=True,
+        )

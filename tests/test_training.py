@@ -1,0 +1,117 @@
+"""The training path: reuse of compiled models, seeding, global state."""
+
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from _frames import FAST, regression_data
+from sfne_sklearn import SFNERegressor, SFNETransformer
+from sfne_sklearn import _training
+
+
+def _fit(est, X, y=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [SFNERegressor, SFNETransformer])
+def test_a_reused_compiled_model_trains_like_a_new_one(Estimator):
+    X, y = regression_data(n_samples=80)
+    params = {**FAST, "early_stopping": True, "random_state": 3}
+    _training.clear_pool()
+    fresh = _fit(Estimator(**params), X, y)
+    # The pool now holds the compiled model of that fit: the next fit of the
+    # same architecture takes it, with new weights and a fresh optimizer.
+    _fit(Estimator(**{**params, "random_state": 4}), X, y)
+    reused = _fit(Estimator(**params), X, y)
+    method = "predict" if hasattr(fresh, "predict") else "transform"
+    np.testing.assert_array_equal(getattr(fresh, method)(X), getattr(reused, method)(X))
+    assert fresh.history_ == reused.history_
+
+
+def test_compiled_models_are_kept_per_architecture():
+    X, y = regression_data(n_samples=80)
+    _training.clear_pool()
+    for hidden_dim in (8, 12, 8):
+        _fit(SFNERegressor(**{**FAST, "hidden_dim": hidden_dim}, random_state=0), X, y)
+    assert _training.kept() == 2
+
+
+def test_refit_removes_attributes_of_the_previous_fit():
+    X, y = regression_data(n_samples=80)
+    est = _fit(SFNERegressor(**FAST, early_stopping=True, random_state=0), X, y)
+    assert hasattr(est, "best_epoch_")
+    _fit(est.set_params(early_stopping=False), X, y)
+    assert not hasattr(est, "best_epoch_")
+    assert "val_loss" not in est.history_
+
+
+def test_other_threads_drawing_random_numbers_do_not_move_a_fit():
+    # Keras draws unseeded initialiser seeds from Python's global `random`;
+    # a web server's or a Dask worker's threads draw from it too.
+    X, y = regression_data(n_samples=80)
+    params = {**FAST, "early_stopping": True, "random_state": 0}
+    quiet = _fit(SFNERegressor(**params), X, y).predict(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            np.random.random()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        busy = _fit(SFNERegressor(**params), X, y).predict(X)
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(quiet, busy)
+
+
+def test_a_fit_leaves_global_random_and_float_state_alone():
+    X, y = regression_data(n_samples=80)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(keras.backend.floatx())
+
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), np.random.random())
+    random.seed(123)
+    np.random.seed(123)
+    _fit(SFNERegressor(**FAST, callbacks=[Record()], random_state=0), X, y)
+    assert (random.random(), np.random.random()) == expected
+    assert set(seen) == {"float32"}
+
+
+def test_scikeras_patches_stay_out_of_the_process():
+    # `import scikeras` replaces keras.Model.__reduce__ for every model.
+    code = textwrap.dedent(
+        """
+        import keras, numpy as np
+        before = keras.Model.__dict__.get("__reduce__")
+        from sfne_sklearn import SFNERegressor
+        X = np.random.RandomState(0).normal(size=(40, 3))
+        SFNERegressor(epochs=2, random_state=0).fit(X, X[:, 0])
+        assert keras.Model.__dict__.get("__reduce__") is before, "patched"
+        assert keras.Model.__dict__.get("__deepcopy__") is None, "patched"
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
