@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ._block import SFNEBlock
+from ._classifier import SFNEClassifier
 from ._data_analyzer import DataAnalyzer
 from ._persistence import InconsistentVersionWarning, load, save
 from ._regressor import SFNERegressor
@@ -18,6 +19,7 @@ __all__ = [
     "DataAnalyzer",
     "InconsistentVersionWarning",
     "SFNEBlock",
+    "SFNEClassifier",
     "SFNERegressor",
     "SFNETransformer",
     "__version__",

@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _labels
 from ._block import SFNEBlock
 from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
 from ._inference import LazyPredict
@@ -28,6 +29,7 @@ from ._persistence import check_versions, library_versions, model_from_state, mo
 from ._preprocessing import fit_preprocessor, is_dataframe
 from ._scikeras import fit_keras_model
 from ._training import (
+    LOGIT_LOSSES,
     CompiledModel,
     FitProgress,
     TrainingModel,
@@ -74,6 +76,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     Warning: this class should not be used directly. Use the derived classes.
     """
+
+    # Kind of class labels the network learns (see ``_labels``); None:
+    # numbers (or, for the transformer, its own input).
+    _label_kind = None
 
     _parameter_constraints: dict = {
         "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -218,9 +224,12 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 f"The 'optimizer' parameter of {type(self).__name__} must be a name or a "
                 f"keras.optimizers.Optimizer subclass. Got optimizer={optimizer!r}."
             )
-        for name, getter in (("loss", keras.losses.get), ("optimizer", keras.optimizers.get)):
-            value = getattr(self, name)
-            if isinstance(value, str):
+        checked = (
+            ("loss", self._training_loss(), keras.losses.get),
+            ("optimizer", self.optimizer, keras.optimizers.get),
+        )
+        for name, value, getter in checked:
+            if isinstance(value, str) and value not in LOGIT_LOSSES:
                 try:
                     getter(value)
                 except ValueError as exc:
@@ -285,23 +294,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if Xt.shape[1] == 0:
             raise ValueError("The preprocessor produced no features from X.")
 
-        if y is None:
-            target = Xt
-            self._y_mean, self._y_scale = None, None
-        else:
-            # The network learns the standardised target; predictions are
-            # mapped back. Weighted statistics keep weights equal to repeats.
-            scaler = StandardScaler().fit(y, sample_weight=sample_weight)
-            if not np.all(np.isfinite(scaler.var_)):
-                # Past ~1e154 the variance overflows and StandardScaler
-                # falls back to a scale of 1: the network would see raw y.
-                raise ValueError(
-                    "y has values too large to standardise (its variance overflows "
-                    f"float64; max |y| = {np.max(np.abs(y)):.3g}). Rescale y, for "
-                    "instance divide it by a power of ten."
-                )
-            self._y_mean, self._y_scale = scaler.mean_, scaler.scale_
-            target = (y - self._y_mean) / self._y_scale
+        target = Xt if y is None else self._training_target(y, sample_weight)
         target = np.asarray(target, dtype=self._dtype)
 
         if sample_weight is not None:
@@ -319,6 +312,51 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             )
         return _TrainingData(Xt, target, sample_weight, validation)
 
+    def _encode_labels(self, X, y):
+        """Check class labels ``y``; set ``classes_``; return them encoded.
+
+        The network then learns the encoded target (see ``_labels``) with a
+        cross-entropy on its logits.
+        """
+        encoded = _labels.encode_labels(y, estimator=type(self).__name__)
+        check_consistent_length(X, encoded.target)
+        self.classes_ = encoded.classes
+        self._label_kind = encoded.kind
+        self._label_dtype = encoded.label_dtype
+        return encoded
+
+    def _training_target(self, y, sample_weight):
+        """What the network learns for ``y``.
+
+        Class labels: their encoding (see ``_encode_labels``). Numbers:
+        ``y`` standardised, predictions being mapped back with ``_y_mean``
+        and ``_y_scale``; weighted statistics keep a weight of k equal to k
+        copies of a row.
+        """
+        if self._label_kind is not None:
+            return y
+        scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+        if not np.all(np.isfinite(scaler.var_)):
+            # Past ~1e154 the variance overflows and StandardScaler
+            # falls back to a scale of 1: the network would see raw y.
+            raise ValueError(
+                "y has values too large to standardise (its variance overflows "
+                f"float64; max |y| = {np.max(np.abs(y)):.3g}). Rescale y, for "
+                "instance divide it by a power of ten."
+            )
+        self._y_mean, self._y_scale = scaler.mean_, scaler.scale_
+        return (y - self._y_mean) / self._y_scale
+
+    def _training_loss(self):
+        """The loss the network is compiled with: a Keras name or a Loss.
+
+        ``"auto"``: the mean squared error for numbers, a cross-entropy on
+        logits for class labels.
+        """
+        if not (isinstance(self.loss, str) and self.loss == "auto"):
+            return self.loss
+        return "mse" if self._label_kind is None else _labels.LOSSES[self._label_kind]
+
     def _train(self, data, *, init_seed, shuffle_seed):
         """Train a freshly initialised block on ``data``.
 
@@ -335,8 +373,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             initial += head.get_weights()
         batch_size = self._batch_size_for(data.X.shape[0])
         steps = -(-data.X.shape[0] // batch_size)
-        loss = make_loss(self.loss, block.dtype_policy.compute_dtype)
-        key = _architecture_key(block, head, self.loss, self.optimizer, batch_size, steps)
+        loss_name = self._training_loss()
+        loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
+        key = _architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
         compiled = None if key is None else checkout(key)
         if compiled is None:
             compiled = CompiledModel(
@@ -460,11 +499,39 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 f"got {n_samples} samples with validation_fraction={self.validation_fraction}."
             )
         indices = np.arange(n_samples)
-        train, val = train_test_split(indices, test_size=n_val, random_state=seed, shuffle=True)
+        train, val = train_test_split(
+            indices,
+            test_size=n_val,
+            random_state=seed,
+            shuffle=True,
+            stratify=self._strata(target, n_val),
+        )
         weights = None if sample_weight is None else sample_weight[val]
         validation = (Xt[val], target[val]) if weights is None else (Xt[val], target[val], weights)
         sw_train = None if sample_weight is None else sample_weight[train]
         return Xt[train], target[train], sw_train, validation
+
+    def _strata(self, target, n_val):
+        """Class of each row, to stratify the validation split by, or None."""
+        if self._label_kind not in ("binary", "multiclass"):
+            return None
+        codes = target[:, 0].astype(int) if self._label_kind == "binary" else target.argmax(1)
+        counts = np.bincount(codes, minlength=len(self.classes_))
+        for label, count in zip(self.classes_.tolist(), counts):
+            if count == 1:
+                raise ValueError(
+                    f"{type(self).__name__}: the class {label!r} has a single training "
+                    "row, which a stratified validation split cannot place. Pass "
+                    "early_stopping=False, or give the class more rows."
+                )
+        n_present = int(np.count_nonzero(counts))
+        if n_val < n_present or len(codes) - n_val < n_present:
+            raise ValueError(
+                f"{type(self).__name__}: early stopping holds out {n_val} of {len(codes)} "
+                f"rows, stratified by class, but y has {n_present} classes: both parts need "
+                "a row of each. Change validation_fraction, or pass early_stopping=False."
+            )
+        return codes
 
     def _make_block(self, n_features, output_dim, seed=None):
         return SFNEBlock(

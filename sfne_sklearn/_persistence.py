@@ -38,6 +38,7 @@ _ESTIMATOR = "estimator.skops"
 #: Types, beyond those skops trusts by default (scikit-learn estimators, numpy
 #: arrays, builtins), that :func:`load` builds. Nothing else is trusted.
 TRUSTED_TYPES = [
+    "sfne_sklearn._classifier.SFNEClassifier",
     "sfne_sklearn._regressor.SFNERegressor",
     "sfne_sklearn._transformer.SFNETransformer",
     # The "auto" preprocessor's own transformer, and its FunctionTransformer's function.

@@ -42,10 +42,19 @@ class _FunctionLoss(keras.losses.Loss):
         return self.fn(y_true, y_pred)
 
 
+#: Cross-entropies on logits, by the names the estimators use for them.
+LOGIT_LOSSES = {
+    "sigmoid_cross_entropy": keras.losses.BinaryCrossentropy,
+    "softmax_cross_entropy": keras.losses.CategoricalCrossentropy,
+}
+
+
 def make_loss(loss, dtype):
     """The loss to compile with: names and functions computed in ``dtype``."""
     if isinstance(loss, keras.losses.Loss):
         return loss
+    if loss in LOGIT_LOSSES:
+        return LOGIT_LOSSES[loss](from_logits=True, name=loss, dtype=dtype)
     fn = keras.losses.get(loss) if isinstance(loss, str) else loss
     if isinstance(fn, keras.losses.Loss):
         return fn

@@ -3,8 +3,10 @@
 import numbers
 
 import keras
+import numpy as np
+import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSFNE
 
@@ -36,8 +38,17 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
-    loss : str or keras loss, default="mse"
-        Keras loss of the head.
+    loss : str or keras loss, default="auto"
+        Keras loss of the head. ``"auto"``: the mean squared error, or for
+        class labels a cross-entropy on the head's logits (sigmoid for two
+        classes and for multilabel ``y``, softmax for more classes).
+    target_type : {"auto", "continuous", "classes"}, default="auto"
+        What a ``y`` given to ``fit`` is. ``"continuous"``: numbers, which
+        the head regresses (standardised). ``"classes"``: class labels, or a
+        2-D 0/1 multilabel matrix, which the head classifies. ``"auto"``:
+        classes when ``y`` holds strings, booleans, objects or a pandas
+        categorical, numbers otherwise; integer class codes need
+        ``"classes"``.
     epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int or "auto", default="auto"
@@ -62,6 +73,9 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
 
     Attributes
     ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels of ``y``; only when the features were trained on
+        class labels.
     model_ : SFNEBlock
         The trained block (without the training head).
     preprocessor_ : transformer or None
@@ -93,6 +107,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     _parameter_constraints: dict = {
         **BaseSFNE._parameter_constraints,
         "output_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "target_type": [StrOptions({"auto", "continuous", "classes"})],
     }
 
     def __init__(
@@ -106,7 +121,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
-        loss="mse",
+        loss="auto",
+        target_type="auto",
         epochs=200,
         batch_size="auto",
         early_stopping="auto",
@@ -137,6 +153,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             random_state=random_state,
         )
         self.output_dim = output_dim
+        self.target_type = target_type
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -152,8 +169,9 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-            Target the features should predict. None: the features are
-            learnt by reconstructing the preprocessed ``X``.
+            Target the features should predict: numbers, or class labels
+            (see ``target_type``). None: the features are learnt by
+            reconstructing the preprocessed ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights.
 
@@ -162,11 +180,28 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         self : SFNETransformer
             The fitted transformer.
         """
+        self._validate_params()
         X = self._validate_X(X, reset=True)
-        if y is not None:
+        for name in ("classes_", "_label_kind", "_label_dtype"):
+            self.__dict__.pop(name, None)
+        if y is not None and self._holds_classes(y):
+            y = self._encode_labels(X, y).target
+        elif y is not None:
             y = self._validate_y(X, y)
             y = y.reshape(-1, 1) if y.ndim == 1 else y
         return self._fit_network(X, y, sample_weight)
+
+    def _holds_classes(self, y):
+        if self.target_type != "auto":
+            return self.target_type == "classes"
+        dtype = getattr(y, "dtype", None)
+        if dtype is None:
+            dtype = np.asarray(y).dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            return True
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            return dtype.kind in "bOSU" or isinstance(dtype, pd.StringDtype)
+        return np.dtype(dtype).kind in "bOSU"
 
     def transform(self, X):
         """Compute the learnt features of ``X``.
@@ -182,6 +217,12 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             The block's outputs, in the float dtype the network computes in.
         """
         return self._transform_input(X)
+
+    def __setstate__(self, state):
+        # Transformers pickled before ``target_type`` existed took every y
+        # as numbers: keep that on a refit.
+        state = {"target_type": "continuous", **state}
+        super().__setstate__(state)
 
     @property
     def _n_features_out(self):

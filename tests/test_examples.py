@@ -32,12 +32,21 @@ EXPECTED_LINES = {
         "Logistic regression on 8 SFNE features: test accuracy = ",
     ],
     "training_curve.py": ["Saved training_curve.png"],
+    "churn_classifier.py": [
+        "Classes: ['No', 'Yes']",
+        "SFNEClassifier: test accuracy = ",
+        "LogisticRegression: test accuracy = ",
+        "Saved churn_calibration.png",
+        "Cost threshold: P(churn) > 0.167",
+        "Cost per customer: ",
+    ],
 }
 
 # Files a script leaves in its working directory.
 EXPECTED_FILES = {
     "deployment_joblib.py": ["penguins_sfne.joblib"],
     "training_curve.py": ["training_curve.png"],
+    "churn_classifier.py": ["churn_calibration.png"],
 }
 
 

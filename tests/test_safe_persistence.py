@@ -10,6 +10,7 @@ import zipfile
 import joblib
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
@@ -18,7 +19,12 @@ from sklearn.preprocessing import FunctionTransformer
 
 import sfne_sklearn
 from _frames import FAST, mixed_frame, regression_data
-from sfne_sklearn import InconsistentVersionWarning, SFNERegressor, SFNETransformer
+from sfne_sklearn import (
+    InconsistentVersionWarning,
+    SFNEClassifier,
+    SFNERegressor,
+    SFNETransformer,
+)
 
 TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
@@ -62,21 +68,27 @@ def rewrite_member(path, name, change):
         (lambda: SFNERegressor(**TINY), "numpy"),
         (lambda: SFNERegressor(**TINY), "frame"),
         (lambda: SFNETransformer(**TINY, output_dim=3), "frame"),
+        (lambda: SFNEClassifier(**TINY), "labels"),
         (
             lambda: Pipeline([("sfne", SFNETransformer(**TINY, output_dim=3)), ("ridge", Ridge())]),
             "frame",
         ),
     ],
-    ids=["regressor-array", "regressor-frame", "transformer", "pipeline"],
+    ids=["regressor-array", "regressor-frame", "transformer", "classifier", "pipeline"],
 )
 def test_save_load_round_trip(make, data, tmp_path):
     X, y = regression_data(n_samples=30) if data == "numpy" else mixed_frame(n_samples=30)
+    if data == "labels":
+        y = pd.Categorical(np.array(["low", "mid", "high"])[np.argsort(np.argsort(y)) % 3])
     estimator = make().fit(X, y)
     path = tmp_path / "model.sfne"
     sfne_sklearn.save(estimator, path)
     loaded = sfne_sklearn.load(path)
     assert type(loaded) is type(estimator)
     np.testing.assert_array_equal(output(loaded, X), output(estimator, X))
+    if data == "labels":
+        np.testing.assert_array_equal(loaded.classes_, estimator.classes_)
+        np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
     with zipfile.ZipFile(path) as saved:
         manifest = json.loads(saved.read("manifest.json"))
         assert manifest["models"] == ["models/0.keras"]  # one .keras per Keras model
