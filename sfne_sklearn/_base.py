@@ -26,7 +26,7 @@ from ._block import SFNEBlock
 from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
 from ._inference import LazyPredict
 from ._persistence import check_versions, library_versions, model_from_state, model_to_state
-from ._preprocessing import fit_preprocessor, is_dataframe
+from ._preprocessing import fit_preprocessor, is_dataframe, to_pandas
 from ._scikeras import fit_keras_model
 from ._training import (
     LOGIT_LOSSES,
@@ -160,7 +160,13 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, *, reset):
-        """Check ``X`` the way scikit-learn does, keeping DataFrames whole."""
+        """Check ``X`` the way scikit-learn does, keeping DataFrames whole.
+
+        The "auto" preprocessor builds its columns on pandas: other
+        dataframes (polars, pyarrow tables) are converted first.
+        """
+        if self.preprocessor == "auto":
+            X = to_pandas(X)
         if (
             not reset
             and self.preprocessor == "auto"
@@ -169,9 +175,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         ):
             # The internal ColumnTransformer selects columns by name.
             raise ValueError(
-                f"This {type(self).__name__} was fitted on a pandas DataFrame; pass a "
+                f"This {type(self).__name__} was fitted on a DataFrame; pass a "
                 f"DataFrame with the columns {list(self.feature_names_in_)}, "
-                f"not a {type(X).__name__}."
+                f"not a {type(X).__module__.split('.')[0]}.{type(X).__name__}."
             )
         if self.preprocessor is not None and is_dataframe(X):
             # Names and count are checked; dtypes are the preprocessor's job.

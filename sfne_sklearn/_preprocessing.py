@@ -18,6 +18,29 @@ def is_dataframe(X):
     return isinstance(X, pd.DataFrame)
 
 
+def to_pandas(X):
+    """Another library's dataframe (polars, pyarrow, ...) as a pandas DataFrame.
+
+    Through the Arrow C stream where pandas reads it (pandas 3), else the
+    dataframe interchange protocol; column types map as Arrow maps them
+    (strings, categoricals and enums, booleans, nulls). Anything else is
+    returned as it is.
+    """
+    if isinstance(X, pd.DataFrame) or not hasattr(X, "shape"):
+        return X
+    try:
+        if hasattr(X, "__arrow_c_stream__") and hasattr(pd.DataFrame, "from_arrow"):
+            return pd.DataFrame.from_arrow(X)
+        if hasattr(X, "__dataframe__"):
+            return pd.api.interchange.from_dataframe(X, allow_copy=True)
+    except ImportError as exc:
+        raise ImportError(
+            f"pandas needs pyarrow to read a {type(X).__module__.split('.')[0]}."
+            f"{type(X).__name__}: pip install pyarrow (or sfne-sklearn[polars])."
+        ) from exc
+    return X
+
+
 def _as_category_strings(X):
     """Cast categorical columns to strings, with one token for missing values.
 

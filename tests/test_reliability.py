@@ -159,7 +159,9 @@ def test_array_given_to_a_model_fitted_on_a_dataframe(numpy_data):
     X, y = numpy_data
     est = SFNERegressor(**TINY).fit(pd.DataFrame(X, columns=list("abcd")), y)
     # The internal ColumnTransformer selects columns by name: say so.
-    with pytest.raises(ValueError, match=r"fitted on a pandas DataFrame.*\['a', 'b', 'c', 'd'\]"):
+    with pytest.raises(
+        ValueError, match=r"fitted on a DataFrame.*\['a', 'b', 'c', 'd'\], not a numpy.ndarray"
+    ):
         est.predict(X)
 
 
