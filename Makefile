@@ -67,6 +67,7 @@ bench: $(BENCH_VENV)/.installed
 	cd benchmarks && ../$(BENCH_VENV)/bin/python speed.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python memory_fits.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python training_speed.py
+	cd benchmarks && ../$(BENCH_VENV)/bin/python classification.py
 
 clean:
 	rm -rf $(VENV) $(OLDEST_VENV) $(BENCH_VENV) .pytest_cache site

@@ -19,7 +19,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
 from _common import column_transformer, load, machine, median_seconds
-from sfne_sklearn import SFNEBlock, SFNERegressor
+from sfne_sklearn import SFNEBlock, SFNEClassifier, SFNERegressor
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 LINES = []
@@ -51,6 +51,11 @@ def serving_latency():
     )
     report(f"- numpy, one row, estimator loaded from joblib: **{1e3 * ours:.3f} ms** "
            f"(target <= 1 ms)")
+    y_class = np.asarray(y_train) > np.median(y_train)
+    clf = joblib_round_trip(SFNEClassifier(random_state=0, epochs=20).fit(X_num, y_class))
+    ours_proba = median_seconds(lambda: clf.predict_proba(row_num), repeat=300)
+    report(f"- numpy, one row, `SFNEClassifier.predict_proba` loaded from joblib: "
+           f"**{1e3 * ours_proba:.3f} ms** (target <= 1 ms)")
     report(f"- same row through `model_.predict`: {1e3 * keras_predict:.2f} ms "
            f"-> ratio ours/Keras predict = {ours / keras_predict:.3f}")
     report(f"- same row through `model_(x)` eagerly: {1e3 * keras_call:.2f} ms "

