@@ -11,7 +11,7 @@ OLDEST_VENV ?= .venv-oldest
 OLDEST_SKLEARN ?= 1.6.1
 PYTEST_ARGS ?=
 
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 BENCH_VENV ?= .venv-bench
 

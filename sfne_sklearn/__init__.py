@@ -2,9 +2,11 @@
 
 import os
 
-# TensorFlow's C++ start-up and graph-optimiser notices are noise for users;
-# an explicit TF_CPP_MIN_LOG_LEVEL set by the user wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines are noise for users of the estimators: start-up
+# notices, and on machines without a GPU an E-level "failed call to cuInit"
+# at the first fit. Level 3 keeps only fatal ones (errors still raise Python
+# exceptions); an explicit TF_CPP_MIN_LOG_LEVEL set by the user wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from ._block import SFNEBlock
 from ._classifier import SFNEClassifier

@@ -117,7 +117,7 @@ def fresh_import():
 
 @pytest.mark.slow
 def test_import_silences_tensorflow_info_and_warnings(fresh_import):
-    """With TF_CPP_MIN_LOG_LEVEL unset, importing sfne_sklearn sets it to 2."""
+    """With TF_CPP_MIN_LOG_LEVEL unset, importing sfne_sklearn sets it to 3."""
     assert fresh_import.returncode == 0, fresh_import.stderr[-3000:]
     assert fresh_import.stdout == ""
     # Everything TensorFlow logs once its logging is set up is filtered
@@ -139,3 +139,26 @@ def test_import_prints_nothing(fresh_import):
         )
     assert fresh_import.stdout == ""
     assert fresh_import.stderr == ""
+
+
+@pytest.mark.slow
+def test_fit_and_predict_print_no_error_lines():
+    """No E-level TensorFlow lines in a normal run (cuInit on GPU-less machines)."""
+    script = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "import numpy as np, sfne_sklearn\n"
+        "X = np.random.RandomState(0).normal(size=(60, 3))\n"
+        "for est in (sfne_sklearn.SFNERegressor(epochs=2), sfne_sklearn.SFNEClassifier(epochs=2)):\n"
+        "    est.fit(X, X[:, 0] > 0).predict(X[:1])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout == ""
+    errors = [line for line in done.stderr.splitlines() if re.match(r"^[EF]\d{4} ", line)]
+    assert errors == [], done.stderr[-3000:]
+    # What is left are TensorFlow's pre-initialisation notices, at import.
+    others = [line for line in done.stderr.splitlines() if not _ABSL_PREINIT_NOISE.match(line)]
+    assert others == [], done.stderr[-3000:]

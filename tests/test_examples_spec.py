@@ -45,6 +45,8 @@ def test_spec_example(script, tmp_path):
     lines = [line.strip() for line in result.stdout.splitlines()]
     for expected in EXPECTED_LINES[script]:
         assert any(line.startswith(expected) for line in lines), (expected, result.stdout[-2000:])
+    # Nothing traces a tf.function again and again.
+    assert "retracing" not in result.stderr, result.stderr[-3000:]
     if script == "spec_serialization.py":
         assert (tmp_path / "sfne_block_model.keras").is_file()
         assert (tmp_path / "sfne_block_weights.h5").is_file()
