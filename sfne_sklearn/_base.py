@@ -26,7 +26,7 @@ from ._block import SFNEBlock
 from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
 from ._inference import LazyPredict
 from ._persistence import check_versions, library_versions, model_from_state, model_to_state
-from ._preprocessing import fit_preprocessor, is_dataframe, to_pandas
+from ._preprocessing import check_numeric_columns, fit_preprocessor, is_dataframe, to_pandas
 from ._scikeras import fit_keras_model
 from ._training import (
     LOGIT_LOSSES,
@@ -208,6 +208,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _features(self, X):
         """Preprocessed features of an already validated ``X``."""
+        if self.preprocessor == "auto":
+            check_numeric_columns(self.preprocessor_, X)
         Xt = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
         return self._as_model_input(Xt)
 

@@ -175,6 +175,30 @@ def make_auto_preprocessor(X, *, sample_weighted=False):
         return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
 
 
+def check_numeric_columns(fitted, X):
+    """Name a column, numeric at fit time, that now holds something else.
+
+    Without this, the imputer says "Cannot use mean strategy with
+    non-numeric data" and no column name.
+    """
+    if not isinstance(fitted, ColumnTransformer) or not is_dataframe(X):
+        return
+    for name, _, columns in fitted.transformers_:
+        if name != "num":
+            continue
+        for column in columns:
+            values = X[column]
+            if pd.api.types.is_numeric_dtype(values.dtype):
+                continue
+            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            if len(bad):
+                raise ValueError(
+                    f"Column {column!r} was numeric at fit time, but holds "
+                    f"{bad.iloc[0]!r} (row {bad.index[0]!r}); pass numbers, or NaN for a "
+                    "missing value."
+                )
+
+
 def fit_preprocessor(preprocessor, X, sample_weight=None):
     """Fit a clone of ``preprocessor`` on ``X``; return it and ``X`` transformed.
 

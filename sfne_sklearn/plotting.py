@@ -24,6 +24,15 @@ def _import_pyplot():
     return plt
 
 
+def _loss_label(obj):
+    """What the estimator's loss measures, for the y axis."""
+    if getattr(obj, "_label_kind", None) is not None:
+        return "loss (cross-entropy)"
+    if getattr(obj, "_y_scale", None) is not None:
+        return "loss (on the standardised target)"
+    return "loss"
+
+
 def _as_history(estimator_or_history):
     """Return ``(history dict, best epoch or None, label)`` of the argument."""
     obj = estimator_or_history
@@ -91,7 +100,9 @@ def plot_history(estimator_or_history, ax=None, *, keys=None, log_scale=False, t
     -----
     The estimators train on a standardised target, so the regressor's
     ``loss`` is in units of the target's variance: a mean squared error of
-    0.1 means the network explains about 90% of the training variance.
+    0.1 means the network explains about 90% of the training variance. The
+    y axis says so ("on the standardised target"); a classifier's loss is
+    its cross-entropy.
 
     Examples
     --------
@@ -128,7 +139,7 @@ def plot_history(estimator_or_history, ax=None, *, keys=None, log_scale=False, t
     if log_scale:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(_loss_label(estimator_or_history))
     if title is not None or label is not None:
         ax.set_title(title if title is not None else f"{label} training history")
     ax.legend()

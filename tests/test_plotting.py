@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from _frames import FAST, regression_data  # noqa: E402
-from sfne_sklearn import SFNEBlock, SFNERegressor  # noqa: E402
+from sfne_sklearn import SFNEBlock, SFNEClassifier, SFNERegressor  # noqa: E402
 from sfne_sklearn.plotting import plot_history  # noqa: E402
 
 
@@ -55,6 +55,14 @@ def test_fitted_estimator_with_early_stopping_marks_the_best_epoch():
     assert len(ax.get_lines()[0].get_xdata()) == est.n_iter_
     assert ax.get_yscale() == "log"
     assert ax.get_title() == "my model"
+    assert ax.get_ylabel() == "loss (on the standardised target)"
+
+
+def test_classifier_loss_is_labelled_cross_entropy():
+    X, y = regression_data(n_samples=60)
+    clf = SFNEClassifier(**{**FAST, "epochs": 3}, random_state=0).fit(X, y > 0)
+    assert plot_history(clf).get_ylabel() == "loss (cross-entropy)"
+    assert plot_history({"loss": [1.0]}).get_ylabel() == "loss"
 
 
 def test_keras_history_of_the_block():

@@ -155,6 +155,17 @@ def test_wrong_dataframe_columns_at_predict(frame_model, frame_data, change, mat
         frame_model.predict(change(frame_data[0]))
 
 
+def test_text_in_a_numeric_column_names_the_column(frame_model, frame_data):
+    frame = frame_data[0].copy()
+    frame["num"] = frame["num"].astype(object)
+    frame.loc[5, "num"] = "12,5"
+    with pytest.raises(ValueError, match=r"Column 'num' was numeric at fit time, but holds '12,5' \(row 5\)"):
+        frame_model.predict(frame)
+    # Numbers in an object column still work.
+    frame.loc[5, "num"] = 12.5
+    assert np.all(np.isfinite(frame_model.predict(frame)))
+
+
 def test_array_given_to_a_model_fitted_on_a_dataframe(numpy_data):
     X, y = numpy_data
     est = SFNERegressor(**TINY).fit(pd.DataFrame(X, columns=list("abcd")), y)
