@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from ._block import SFNEBlock
 from ._classifier import SFNEClassifier
 from ._data_analyzer import DataAnalyzer
-from ._persistence import InconsistentVersionWarning, load, save
+from ._persistence import TRUSTED_TYPES, InconsistentVersionWarning, load, save
 from ._regressor import SFNERegressor
 from ._transformer import SFNETransformer
 
@@ -24,6 +24,7 @@ __all__ = [
     "SFNEClassifier",
     "SFNERegressor",
     "SFNETransformer",
+    "TRUSTED_TYPES",
     "__version__",
     "load",
     "save",
