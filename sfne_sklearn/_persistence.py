@@ -35,8 +35,6 @@ FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
 _ESTIMATOR = "estimator.skops"
 
-#: Types, beyond those skops trusts by default (scikit-learn estimators, numpy
-#: arrays, builtins), that :func:`load` builds. Nothing else is trusted.
 TRUSTED_TYPES = [
     "sfne_sklearn._classifier.SFNEClassifier",
     "sfne_sklearn._regressor.SFNERegressor",
@@ -47,6 +45,13 @@ TRUSTED_TYPES = [
     # skops rebuilds a dtype from an empty array in numpy's own format.
     "numpy.dtype",
 ]
+"""Types, beyond those skops trusts by default, that a fitted estimator holds.
+
+:func:`load` builds these and nothing else (with scikit-learn's estimators,
+NumPy arrays and builtins, which skops trusts by default). Pass the list to
+skops-based tools, e.g. MLflow's
+``mlflow.sklearn.log_model(..., skops_trusted_types=sfne_sklearn.TRUSTED_TYPES)``.
+"""
 
 # The archive being written or read, while save() or load() runs: the
 # estimators' __getstate__/__setstate__ then store their Keras model in it as

@@ -3,6 +3,7 @@
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -117,15 +118,17 @@ def test_readme_five_line_example_runs(tmp_path):
     assert float(done.stdout.split("R2")[1]) > 0.8
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("mkdocs") is None
-    or importlib.util.find_spec("mkdocstrings_handlers") is None,
-    reason="the docs extra is not installed",
-)
-def test_docs_build_in_strict_mode(tmp_path):
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """The site as ``make docs`` builds it (strict mode), in a temporary folder."""
+    if (
+        importlib.util.find_spec("mkdocs") is None
+        or importlib.util.find_spec("mkdocstrings_handlers") is None
+    ):
+        pytest.skip("the docs extra is not installed")
+    site = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         capture_output=True,
@@ -133,4 +136,82 @@ def test_docs_build_in_strict_mode(tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-5000:]
-    assert (tmp_path / "api" / "estimators" / "index.html").is_file()
+    return site
+
+
+@pytest.mark.slow
+def test_docs_build_in_strict_mode(built_site):
+    assert (built_site / "api" / "estimators.html").is_file()
+
+
+def _local_links(page):
+    """Links and script sources of a built page that stay on the site."""
+    html = page.read_text()
+    targets = re.findall(r'(?:href|src)="([^"]+)"', html)
+    return [t for t in targets if not re.match(r"^(https?:|mailto:|#|data:)", t)]
+
+
+@pytest.mark.slow
+def test_site_opened_from_disk_links_to_files(built_site):
+    """Opened as file://, a link to a folder shows a listing, not the page."""
+    # (404.html is for web servers, which serve it from any path.)
+    pages = sorted(p for p in built_site.rglob("*.html") if p.name != "404.html")
+    assert len(pages) > 20
+    for page in pages:
+        for target in _local_links(page):
+            path = target.split("#")[0].split("?")[0]
+            if not path:
+                continue
+            assert not path.endswith("/"), f"{page.name} links to a folder: {target}"
+            assert (page.parent / path).resolve().is_file(), f"{page.name}: {target} is missing"
+
+
+@pytest.mark.slow
+def test_site_needs_no_network(built_site):
+    """No script or stylesheet comes from another host; Mermaid is bundled."""
+    for page in built_site.rglob("*.html"):
+        html = page.read_text()
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+        remote = [r for r in remote if not r.startswith("https://squidfunk.github.io")]
+        assert remote == [], f"{page.name} loads {remote}"
+    assert (built_site / "javascripts" / "mermaid.min.js").stat().st_size > 1_000_000
+
+
+def _browser():
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_browser() is None, reason="no headless Chromium on this machine")
+def test_architecture_diagram_renders_offline_from_disk(built_site, tmp_path):
+    """A headless browser, with no network, draws the Mermaid diagram as SVG."""
+    page = (built_site / "architecture.html").as_uri()
+    done = subprocess.run(
+        [
+            _browser(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path}",
+            # Every host but the page's own files is unreachable.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=127.0.0.1:9",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Built, the diagram is Mermaid source in <pre class="mermaid">; drawn,
+    # Material has replaced it with <div class="mermaid"> holding the SVG (in
+    # a shadow root, which --dump-dom leaves out).
+    assert '<pre class="mermaid"' not in done.stdout, "the diagram was not drawn"
+    assert '<div class="mermaid"' in done.stdout, done.stdout[-3000:]
