@@ -46,8 +46,10 @@ def test_default_format_needs_the_trusted_types(models, tmp_path):
     np.testing.assert_array_equal(loaded.predict(frame), pipe.predict(frame))
 
 
-def test_logged_models_serve_through_pyfunc_in_a_fresh_process(models, tmp_path):
+def test_logged_models_serve_through_pyfunc_in_a_fresh_process(models, tmp_path, monkeypatch):
     frame, pipe, clf = models
+    # MLflow puts logged artifacts under ./mlruns: keep them out of the checkout.
+    monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     try:
         with mlflow.start_run():
