@@ -283,7 +283,9 @@ class SFNEBlock(keras.Model):
             return super().load_weights(filepath, skip_mismatch=skip_mismatch, **kwargs)
         with tempfile.TemporaryDirectory() as tmp:
             staged = os.path.join(tmp, "model.weights.h5")
-            os.symlink(os.path.abspath(filepath), staged)
+            # A copy, not a link: links are not allowed everywhere (Windows
+            # without developer mode, some network file systems).
+            shutil.copyfile(filepath, staged)
             return super().load_weights(staged, skip_mismatch=skip_mismatch, **kwargs)
 
 

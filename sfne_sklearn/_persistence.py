@@ -26,6 +26,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import sklearn
+import sklearn.exceptions
 import skops.io as sio
 from sklearn.utils.validation import check_is_fitted
 from skops.io.exceptions import UntrustedTypesFoundException
@@ -59,13 +60,16 @@ skops-based tools, e.g. MLflow's
 _ARCHIVE = contextvars.ContextVar("sfne_sklearn_archive", default=None)
 
 
-class InconsistentVersionWarning(UserWarning):
+class InconsistentVersionWarning(sklearn.exceptions.InconsistentVersionWarning):
     """Warning raised when an estimator is loaded under other library versions.
 
     The versions of sfne_sklearn, Keras, the Keras backend, scikit-learn and
     numpy that wrote a pickle or an archive are stored in it. Loading it
     under other versions may work, fail, or predict differently; refit or
     save it again under the current versions.
+
+    A subclass of scikit-learn's warning of the same name, so that a filter
+    on scikit-learn's warning covers this one too.
 
     Parameters
     ----------
@@ -78,9 +82,18 @@ class InconsistentVersionWarning(UserWarning):
     """
 
     def __init__(self, message, *, original_versions, current_versions):
-        super().__init__(message)
+        # scikit-learn's __init__ takes other arguments: set its attributes
+        # here, as far as the versions tell them.
+        UserWarning.__init__(self, message)
+        self.message = message
         self.original_versions = original_versions
         self.current_versions = current_versions
+        self.estimator_name = message.split(" was saved")[0].removeprefix("This ")
+        self.original_sklearn_version = (original_versions or {}).get("scikit-learn")
+        self.current_sklearn_version = current_versions.get("scikit-learn")
+
+    def __str__(self):
+        return self.message
 
 
 def library_versions():

@@ -3,14 +3,12 @@
 import numbers
 
 
-def check_positive_int(value, name, *, allow_none=False):
+def check_positive_int(value, name):
     """Return ``value`` as an int if it is a positive integer, else raise.
 
     Booleans are refused even though ``bool`` subclasses ``int``: ``True`` as
     a layer width is always a mistake.
     """
-    if value is None and allow_none:
-        return None
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Integral)

@@ -5,6 +5,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import joblib
@@ -222,6 +223,21 @@ def test_pickle_from_other_versions_warns(fitted, library):
     with pytest.warns(InconsistentVersionWarning, match=rf"{library} 0\.0\.1 -> "):
         copy.__setstate__(state)
     np.testing.assert_array_equal(copy.predict(frame), estimator.predict(frame))
+
+
+def test_filters_on_scikit_learns_warning_cover_ours(fitted):
+    import sklearn.exceptions
+
+    state = fitted[0].__getstate__()
+    state["_sfne_versions"] = {**state["_sfne_versions"], "scikit-learn": "0.0.1"}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=sklearn.exceptions.InconsistentVersionWarning)
+        with pytest.raises(InconsistentVersionWarning) as raised:
+            SFNERegressor.__new__(SFNERegressor).__setstate__(state)
+    warning = raised.value
+    assert warning.estimator_name == "SFNERegressor"
+    assert warning.original_sklearn_version == "0.0.1"
+    assert "scikit-learn 0.0.1 -> " in str(warning)
 
 
 def test_pickle_without_versions_warns(fitted):
