@@ -9,6 +9,7 @@
 """
 
 import contextlib
+import warnings
 
 import keras
 import numpy as np
@@ -99,6 +100,52 @@ def _closure_names(function, depth=4):
                 yield from _closure_names(value, depth - 1)
 
 
+# TensorFlow releases whose private gradient registry has the layout that
+# releasing_train_graphs edits (tested; pyproject admits tensorflow>=2.16).
+_TESTED_TENSORFLOW = ((2, 16), (2, 21))
+_UPSTREAM_ISSUE = "tensorflow/tensorflow#97697"
+_warned = False
+
+
+def gradient_registry():
+    """TensorFlow's global gradient registry, or None where it is not ours to edit.
+
+    None on other backends, on TensorFlow releases outside
+    ``_TESTED_TENSORFLOW``, and where the private structure
+    (``ops._gradient_registry._registry``, a dict) is not the expected one;
+    in the last two cases a warning says once per process that fits of new
+    architectures will hold on to memory. The test suite reads the registry
+    through this function too.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+    from tensorflow.python.framework import ops
+
+    version = tuple(int(part) for part in tf.__version__.split(".")[:2] if part.isdigit())
+    low, high = _TESTED_TENSORFLOW
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if low <= version <= high and isinstance(registry, dict):
+        return registry
+    global _warned
+    if not _warned:
+        _warned = True
+        reason = (
+            f"TensorFlow {tf.__version__} is outside the tested releases "
+            f"{'.'.join(map(str, low))}-{'.'.join(map(str, high))}"
+            if not low <= version <= high
+            else "TensorFlow's gradient registry is not laid out as expected"
+        )
+        warnings.warn(
+            f"{reason}: sfne_sklearn leaves the graphs that TensorFlow keeps of each "
+            f"traced train step in place ({_UPSTREAM_ISSUE}), so each fit of a new "
+            "architecture keeps about 15 MB for the life of the process.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return None
+
+
 @contextlib.contextmanager
 def releasing_train_graphs():
     """Drop the gradient registrations that TensorFlow leaks while training.
@@ -106,18 +153,17 @@ def releasing_train_graphs():
     Each trace of a Keras train step under TensorFlow registers the custom
     gradient of the optimizer's gradient all-reduce in TensorFlow's global
     gradient registry, and never removes it; the registration holds the
-    traced graph: about 15 MB per fit of a small model, for the life of the
-    process (tensorflow/tensorflow#97697; ``keras.backend.clear_session`` does
-    not free it). Nothing differentiates through that all-reduce, so the
-    registrations made inside the block, and only those, are dropped on exit;
-    the registry is left alone if its layout is not the expected one.
+    traced graph: about 15 MB per traced fit of a small model, for the life
+    of the process (tensorflow/tensorflow#97697; ``keras.backend.clear_session``
+    does not free it, and there is no public API to unregister a gradient).
+    Fits of an architecture already trained reuse their traced step (see
+    ``_training``) and trace nothing; a new architecture traces once. Nothing
+    differentiates through that all-reduce, so the registrations made inside
+    the block, and only those, are dropped on exit. Where the registry is not
+    ours to edit (see :func:`gradient_registry`) nothing is touched.
     """
-    registry = None
-    if keras.backend.backend() == "tensorflow":
-        from tensorflow.python.framework import ops
-
-        registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):
+    registry = gradient_registry()
+    if registry is None:
         yield
         return
     before = set(registry)

@@ -4,6 +4,7 @@ benchmarks/memory_fits.py runs the full 100-fit measurement.
 """
 
 import gc
+import warnings
 import pickle
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 
 from _frames import FAST, regression_data
 from sfne_sklearn import SFNERegressor
+from sfne_sklearn._guards import gradient_registry
 
 TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
@@ -28,23 +30,27 @@ def rss_mb():
         return int(statm.read().split()[1]) * 4096 / 1e6
 
 
-def gradient_registry():
+def registry_or_skip():
     """TensorFlow's global gradient registry, where each fit used to leave its graph."""
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the leak and its fix are TensorFlow's")
-    from tensorflow.python.framework import ops
-
-    return ops._gradient_registry._registry
+    registry = gradient_registry()
+    if registry is None:
+        pytest.skip("this TensorFlow's gradient registry is not the tested one (see the warning)")
+    return registry
 
 
 def test_fits_in_a_row_keep_memory_bounded():
     X, y = regression_data(n_samples=60)
-    registry = gradient_registry()
+    registry = registry_or_skip()
     first = SFNERegressor(**TINY).fit(X, y)
     expected = first.predict(X)
     entries, memory = [], []
     for seed in range(12):
-        SFNERegressor(**{**TINY, "random_state": seed}).fit(X, y).predict(X)
+        # A new architecture each time: a fit of a known one reuses its
+        # traced train step, and only new traces leaked.
+        params = {**TINY, "hidden_dim": 5 + seed, "random_state": seed}
+        SFNERegressor(**params).fit(X, y).predict(X)
         gc.collect()
         entries.append(len(registry))
         memory.append(rss_mb())
@@ -56,3 +62,33 @@ def test_fits_in_a_row_keep_memory_bounded():
     # Releasing the finished fits' graphs leaves the live models alone.
     np.testing.assert_array_equal(first.predict(X), expected)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(first)).predict(X), expected)
+
+
+def test_registry_outside_the_tested_releases_is_left_alone_with_a_warning(monkeypatch):
+    """And then each new architecture's trace stays registered: the leak."""
+    from sfne_sklearn import _guards
+
+    registry = registry_or_skip()
+    X, y = regression_data(n_samples=30)
+    monkeypatch.setattr(_guards, "_TESTED_TENSORFLOW", ((0, 1), (0, 2)))
+    monkeypatch.setattr(_guards, "_warned", False)
+    before = len(registry)
+    with pytest.warns(RuntimeWarning, match=r"outside the tested releases.*tensorflow#97697"):
+        SFNERegressor(**{**TINY, "hidden_dim": 31}).fit(X, y)
+    assert len(registry) > before
+    # Once per process.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        SFNERegressor(**{**TINY, "hidden_dim": 32}).fit(X, y)
+
+
+def test_unexpected_registry_layout_is_left_alone_with_a_warning(monkeypatch):
+    from tensorflow.python.framework import ops
+
+    from sfne_sklearn import _guards
+
+    registry_or_skip()
+    monkeypatch.setattr(ops._gradient_registry, "_registry", list(ops._gradient_registry._registry))
+    monkeypatch.setattr(_guards, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="not laid out as expected"):
+        assert gradient_registry() is None
