@@ -101,7 +101,8 @@ def _closure_names(function, depth=4):
 
 
 # TensorFlow releases whose private gradient registry has the layout that
-# releasing_train_graphs edits (tested; pyproject admits tensorflow>=2.16).
+# releasing_train_graphs edits: those pyproject admits (>=2.16) up to the one
+# the test suite runs on.
 _TESTED_TENSORFLOW = ((2, 16), (2, 21))
 _UPSTREAM_ISSUE = "tensorflow/tensorflow#97697"
 _warned = False
