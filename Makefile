@@ -47,7 +47,8 @@ test-tf: $(VENV)/.installed
 # The Keras side must not depend on TensorFlow: run its tests on JAX too.
 test-jax: $(VENV)/.installed
 	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
-		tests/test_layers.py tests/test_block.py tests/test_data_analyzer.py
+		tests/test_layers.py tests/test_block.py tests/test_data_analyzer.py \
+		sfne_sklearn/_block.py sfne_sklearn/layers sfne_sklearn/_data_analyzer.py
 
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_estimator_checks.py

@@ -73,8 +73,8 @@ class SFNEBlock(keras.Model):
     >>> import numpy as np
     >>> from sfne_sklearn import SFNEBlock
     >>> model = SFNEBlock(input_dim=16, output_dim=8)
-    >>> model(np.zeros((4, 16), dtype="float32")).shape
-    TensorShape([4, 8])
+    >>> tuple(model(np.zeros((4, 16), dtype="float32")).shape)
+    (4, 8)
     """
 
     def __init__(

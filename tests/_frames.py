@@ -3,7 +3,13 @@
 import numpy as np
 import pandas as pd
 
+# Estimator settings for tests: FAST learns small problems well, QUICK fits
+# just enough to check behaviour, TINY is the smallest seeded fit.
 FAST = dict(hidden_dim=16, slow_network_units=16, slow_network_layers=2, num_layers=1, epochs=30)
+QUICK = {**FAST, "epochs": 5}
+TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
+# A small SFNEBlock configuration, for the Keras-side tests.
+SMALL_BLOCK = dict(hidden_dim=8, num_layers=1, slow_network_layers=2, slow_network_units=8)
 
 
 def regression_data(n_samples=120, n_features=4, seed=0):

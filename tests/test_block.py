@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+from _frames import SMALL_BLOCK
 from sfne_sklearn import SFNEBlock
 
-SMALL = dict(hidden_dim=8, num_layers=1, slow_network_layers=2, slow_network_units=8)
 DIM_ARGUMENTS = [
     "input_dim",
     "output_dim",
@@ -45,14 +45,14 @@ def predict(model, x):
 @pytest.mark.parametrize("argument", DIM_ARGUMENTS)
 @pytest.mark.parametrize("value", [0, -4, 2.5, True, False, "8", np.float64(8.0)])
 def test_rejects_bad_dimensions(argument, value):
-    kwargs = {"input_dim": 6, **SMALL, argument: value}
+    kwargs = {"input_dim": 6, **SMALL_BLOCK, argument: value}
     with pytest.raises(ValueError, match=rf"`{argument}` must be a positive integer") as info:
         SFNEBlock(**kwargs)
     assert f"{argument}={value!r}" in str(info.value)
 
 
 def test_accepts_numpy_integers():
-    model = SFNEBlock(input_dim=np.int64(6), output_dim=np.int32(2), **SMALL)
+    model = SFNEBlock(input_dim=np.int64(6), output_dim=np.int32(2), **SMALL_BLOCK)
     assert (model.input_dim, model.output_dim) == (6, 2)
     assert isinstance(model.input_dim, int)
 
@@ -65,7 +65,7 @@ def test_input_dim_is_required():
 @pytest.mark.parametrize("value", [2, 4])
 def test_rejects_even_local_kernel_size(value):
     with pytest.raises(ValueError, match=rf"kernel_size={value}"):
-        SFNEBlock(input_dim=6, local_kernel_size=value, **SMALL)
+        SFNEBlock(input_dim=6, local_kernel_size=value, **SMALL_BLOCK)
 
 
 def test_rejects_preprocessing_model_that_is_not_a_model():
@@ -74,7 +74,7 @@ def test_rejects_preprocessing_model_that_is_not_a_model():
 
 
 def test_output_dim_defaults_to_input_dim():
-    model = SFNEBlock(input_dim=6, **SMALL)
+    model = SFNEBlock(input_dim=6, **SMALL_BLOCK)
     assert model.output_dim == 6
     assert predict(model, data(d=6)).shape == (16, 6)
 
@@ -97,7 +97,7 @@ def test_spec_defaults():
 
 @pytest.mark.parametrize("n, d, out", [(1, 1, 1), (5, 6, 3), (16, 16, 8), (3, 4, 20)])
 def test_output_shape(n, d, out):
-    model = SFNEBlock(input_dim=d, output_dim=out, **SMALL)
+    model = SFNEBlock(input_dim=d, output_dim=out, **SMALL_BLOCK)
     y = predict(model, data(n=n, d=d))
     assert y.shape == (n, out)
     assert tuple(model.compute_output_shape((n, d))) == (n, out)
@@ -106,13 +106,13 @@ def test_output_shape(n, d, out):
 
 
 def test_float64_input_gives_float32_output():
-    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL_BLOCK)
     assert predict(model, data(dtype="float64")).dtype == np.float32
 
 
 @needs_float64
 def test_float64_dtype_policy():
-    model = SFNEBlock(input_dim=6, output_dim=2, dtype="float64", **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, dtype="float64", **SMALL_BLOCK)
     y = predict(model, data(dtype="float64"))
     assert y.dtype == np.float64
     assert {v.dtype for v in model.weights} == {"float64"}
@@ -120,7 +120,7 @@ def test_float64_dtype_policy():
 
 
 def test_predict_with_a_batch_not_dividing_the_data():
-    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL_BLOCK)
     x = data(n=10)
     np.testing.assert_allclose(
         model.predict(x, batch_size=3, verbose=0), predict(model, x), rtol=1e-5, atol=1e-6
@@ -129,14 +129,14 @@ def test_predict_with_a_batch_not_dividing_the_data():
 
 @pytest.mark.parametrize("received", [3, 10])
 def test_wrong_feature_count_names_both_numbers(received):
-    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL_BLOCK)
     match = rf"expects 6 input features.*received {received} features"
     with pytest.raises(ValueError, match=match):
         model(data(d=received))
 
 
 def test_dict_input_without_preprocessing_model_is_refused():
-    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, **SMALL_BLOCK)
     with pytest.raises(ValueError, match="no `preprocessing_model`"):
         model({"a": data(d=6)})
 
@@ -144,8 +144,8 @@ def test_dict_input_without_preprocessing_model_is_refused():
 def test_parameters_grow_linearly_with_input_dim():
     # Only the input projection sees the raw features: each extra feature
     # adds hidden_dim weights, nothing else changes.
-    counts = [SFNEBlock(input_dim=d, output_dim=2, **SMALL).count_params() for d in (4, 8, 12, 16)]
-    assert np.all(np.diff(counts) == 4 * SMALL["hidden_dim"])
+    counts = [SFNEBlock(input_dim=d, output_dim=2, **SMALL_BLOCK).count_params() for d in (4, 8, 12, 16)]
+    assert np.all(np.diff(counts) == 4 * SMALL_BLOCK["hidden_dim"])
 
 
 # --------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_parameters_grow_linearly_with_input_dim():
 
 
 def test_config_round_trip():
-    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, name="block", **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, name="block", **SMALL_BLOCK)
     config = model.get_config()
     twin = SFNEBlock.from_config(config)
     assert twin.get_config() == config
@@ -162,7 +162,7 @@ def test_config_round_trip():
 
 
 def test_keras_file_round_trip(tmp_path):
-    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **SMALL_BLOCK)
     model.compile(optimizer="adam", loss="mse")
     x, y = data(n=32), data(n=32, d=3, seed=1)
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
@@ -178,7 +178,7 @@ def test_keras_file_round_trip(tmp_path):
 
 @needs_float64
 def test_keras_file_round_trip_float64(tmp_path):
-    model = SFNEBlock(input_dim=6, output_dim=2, dtype="float64", **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=2, dtype="float64", **SMALL_BLOCK)
     model.save(tmp_path / "block64.keras")
     loaded = keras.models.load_model(tmp_path / "block64.keras")
     x = data(dtype="float64")
@@ -188,11 +188,11 @@ def test_keras_file_round_trip_float64(tmp_path):
 
 @pytest.mark.parametrize("filename", ["weights.h5", "block.weights.h5"])
 def test_weights_round_trip(tmp_path, filename):
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     path = tmp_path / filename
     model.save_weights(path)
     assert path.exists()
-    fresh = SFNEBlock(input_dim=6, output_dim=3, **SMALL)  # never called
+    fresh = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)  # never called
     x = data()
     assert not np.allclose(predict(fresh, x), predict(model, x))
     fresh.load_weights(path)
@@ -200,7 +200,7 @@ def test_weights_round_trip(tmp_path, filename):
 
 
 def test_plain_h5_weights_refuse_overwrite_when_asked(tmp_path):
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     path = tmp_path / "weights.h5"
     model.save_weights(path)
     with pytest.raises(FileExistsError):
@@ -238,7 +238,7 @@ def gradients(model, x, y):
 
 
 def test_every_trainable_weight_gets_a_gradient():
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     x, y = data(n=32), data(n=32, d=3, seed=1)
     grads = gradients(model, x, y)
     paths = [v.path for v in model.trainable_variables]
@@ -253,7 +253,7 @@ def test_every_trainable_weight_gets_a_gradient():
 
 
 def test_one_training_step_changes_every_weight():
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     before = [keras.ops.convert_to_numpy(v) for v in model.trainable_variables]
     x, y = data(n=32), data(n=32, d=3, seed=1)
@@ -267,7 +267,7 @@ def test_one_training_step_changes_every_weight():
 
 
 def test_output_depends_on_every_input_feature():
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     x = data()
     base = predict(model, x)
     for j in range(x.shape[1]):
@@ -277,13 +277,13 @@ def test_output_depends_on_every_input_feature():
 
 
 def test_rows_are_processed_independently():
-    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=3, **SMALL_BLOCK)
     x = data()
     np.testing.assert_allclose(predict(model, x[:3]), predict(model, x)[:3], rtol=1e-5, atol=1e-6)
 
 
 def test_fit_reduces_the_loss():
-    model = SFNEBlock(input_dim=6, output_dim=1, **SMALL)
+    model = SFNEBlock(input_dim=6, output_dim=1, **SMALL_BLOCK)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     x = data(n=64)
     y = (x[:, :1] * x[:, 1:2] + x[:, 2:3]).astype("float32")

@@ -14,9 +14,7 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from sfne_sklearn import SFNEClassifier, SFNETransformer
 
-from _frames import FAST, mixed_frame
-
-QUICK = dict(FAST, epochs=8)
+from _frames import FAST, QUICK, mixed_frame
 
 
 # Few epochs on purpose: these tests check behaviour, not convergence.

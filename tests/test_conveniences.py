@@ -9,10 +9,9 @@ import warnings
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from _frames import FAST, regression_data
+from _frames import FAST, QUICK, regression_data
 from sfne_sklearn import SFNERegressor, SFNETransformer
 
-QUICK = {**FAST, "epochs": 3}
 
 
 @pytest.mark.parametrize("Estimator", [SFNERegressor, SFNETransformer])
@@ -38,9 +37,9 @@ def test_verbose_1_shows_one_progress_bar_for_the_whole_fit(capfd):
     out, _ = capfd.readouterr()
     # One bar over the epochs (not Keras's bar of steps in each epoch).
     assert "Epoch 1/" not in out and "step" not in out
-    assert "SFNERegressor: training for at most 3 epochs" in out
-    assert "3/3" in out and "epoch" in out and "loss:" in out
-    assert "SFNERegressor: stopped after 3 epochs" in out
+    assert "SFNERegressor: training for at most 5 epochs" in out
+    assert "5/5" in out and "epoch" in out and "loss:" in out
+    assert "SFNERegressor: stopped after 5 epochs" in out
 
 
 def test_verbose_2_prints_one_line_per_epoch(capfd):
@@ -51,9 +50,9 @@ def test_verbose_2_prints_one_line_per_epoch(capfd):
     out, _ = capfd.readouterr()
     # verbose=2 gives one line per epoch, with the training and validation loss.
     epoch_lines = [
-        line for line in out.splitlines() if re.match(r"Epoch \d+/3 - loss: \S+ - val_loss: \S+$", line)
+        line for line in out.splitlines() if re.match(r"Epoch \d+/5 - loss: \S+ - val_loss: \S+$", line)
     ]
-    assert len(epoch_lines) == 3
+    assert len(epoch_lines) == 5
 
 
 @pytest.mark.parametrize("Estimator", [SFNERegressor, SFNETransformer])
@@ -70,9 +69,9 @@ def test_html_repr_shows_the_parameters(Estimator):
 
 def test_convergence_warning_when_stopped_at_epochs_while_improving():
     X, y = regression_data(n_samples=60)
-    with pytest.warns(ConvergenceWarning, match="epochs=3 while the loss was still improving"):
+    with pytest.warns(ConvergenceWarning, match="epochs=5 while the loss was still improving"):
         est = SFNERegressor(**QUICK, random_state=0).fit(X, y)
-    assert est.n_iter_ == 3
+    assert est.n_iter_ == 5
 
 
 def test_convergence_warning_names_the_validation_loss_with_early_stopping():

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _frames import SMALL_BLOCK
 from sfne_sklearn import DataAnalyzer, SFNEBlock
 from sfne_sklearn._data_analyzer import MISSING_TOKEN, ImputeMissing
 
@@ -14,7 +15,6 @@ needs_tensorflow = pytest.mark.skipif(
     "which needs TensorFlow string tensors (JAX has none)",
 )
 
-SMALL = dict(hidden_dim=8, num_layers=1, slow_network_layers=2, slow_network_units=8)
 
 
 def numeric_frame(n=40, seed=0):
@@ -27,7 +27,7 @@ def numeric_frame(n=40, seed=0):
     return df
 
 
-def mixed_frame(n=40, seed=0):
+def analyzer_frame(n=40, seed=0):
     rng = np.random.default_rng(seed)
     df = numeric_frame(n, seed)
     df["colour"] = pd.Categorical(rng.choice(["red", "green", "blue"], n))
@@ -58,7 +58,7 @@ def test_spec_frame_gives_one_feature_per_column():
 
 
 def test_column_kinds_and_feature_names():
-    analyzer = DataAnalyzer(mixed_frame())
+    analyzer = DataAnalyzer(analyzer_frame())
     kinds = {info.name: info.kind for info in analyzer.columns_}
     assert kinds == {
         "0": "numeric",
@@ -98,7 +98,7 @@ def test_numeric_statistics_ignore_missing_values():
 
 
 def test_to_inputs_dtypes_and_missing_values():
-    df = mixed_frame()
+    df = analyzer_frame()
     analyzer = DataAnalyzer(df)
     inputs = analyzer.to_inputs(df)
     assert list(inputs) == [str(c) for c in df.columns]
@@ -192,7 +192,7 @@ def test_numeric_model_trains_predicts_and_round_trips(tmp_path):
         input_dim=analyzer.n_features_out,
         output_dim=2,
         preprocessing_model=analyzer.create_preprocessing_model(),
-        **SMALL,
+        **SMALL_BLOCK,
     )
     model.compile(optimizer="adam", loss="mse")
     y = np.random.default_rng(1).normal(size=(len(df), 2)).astype("float32")
@@ -210,7 +210,7 @@ def test_block_checks_the_preprocessing_width():
     df = numeric_frame()
     analyzer = DataAnalyzer(df)
     preprocessing = analyzer.create_preprocessing_model()
-    model = SFNEBlock(input_dim=5, preprocessing_model=preprocessing, **SMALL)
+    model = SFNEBlock(input_dim=5, preprocessing_model=preprocessing, **SMALL_BLOCK)
     with pytest.raises(ValueError, match="expects 5 input features.*received 7"):
         model(analyzer.to_inputs(df))
 
@@ -241,7 +241,7 @@ def test_impute_missing_layer_round_trip():
 
 @needs_tensorflow
 def test_mixed_model_one_hot_blocks():
-    df = mixed_frame()
+    df = analyzer_frame()
     analyzer = DataAnalyzer(df)
     model = analyzer.create_preprocessing_model()
     features = output(model, analyzer.to_inputs(df))
@@ -259,13 +259,13 @@ def test_mixed_model_one_hot_blocks():
 
 @needs_tensorflow
 def test_unseen_categories_and_missing_values_at_predict_time():
-    df = mixed_frame()
+    df = analyzer_frame()
     analyzer = DataAnalyzer(df)
     model = SFNEBlock(
         input_dim=analyzer.n_features_out,
         output_dim=1,
         preprocessing_model=analyzer.create_preprocessing_model(),
-        **SMALL,
+        **SMALL_BLOCK,
     )
     model.compile(optimizer="adam", loss="mse")
     y = np.random.default_rng(1).normal(size=(len(df), 1)).astype("float32")
@@ -291,14 +291,14 @@ def test_unseen_categories_and_missing_values_at_predict_time():
 
 @needs_tensorflow
 def test_save_and_load_carry_the_preprocessing(tmp_path):
-    df = mixed_frame()
+    df = analyzer_frame()
     analyzer = DataAnalyzer(df)
     inputs = analyzer.to_inputs(df)
     model = SFNEBlock(
         input_dim=analyzer.n_features_out,
         output_dim=2,
         preprocessing_model=analyzer.create_preprocessing_model(),
-        **SMALL,
+        **SMALL_BLOCK,
     )
     model.compile(optimizer="adam", loss="mse")
     y = np.random.default_rng(1).normal(size=(len(df), 2)).astype("float32")

@@ -12,11 +12,10 @@ import keras
 import numpy as np
 import pytest
 
-from _frames import FAST, regression_data
+from _frames import TINY, regression_data
 from sfne_sklearn import SFNERegressor
 from sfne_sklearn._guards import gradient_registry
 
-TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:.*still improving:sklearn.exceptions.ConvergenceWarning"),

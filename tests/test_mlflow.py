@@ -14,7 +14,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 import sfne_sklearn
-from _frames import FAST, mixed_frame
+from _frames import TINY, mixed_frame
 from sfne_sklearn import SFNEClassifier, SFNETransformer
 
 mlflow = pytest.importorskip("mlflow")
@@ -25,8 +25,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::FutureWarning"),
 ]
-
-TINY = {**FAST, "epochs": 3, "random_state": 0}
 
 
 @pytest.fixture(scope="module")

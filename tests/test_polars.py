@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _frames import FAST, mixed_frame
+from _frames import QUICK, mixed_frame
 from sfne_sklearn import SFNEClassifier, SFNERegressor, SFNETransformer
 
 pl = pytest.importorskip("polars")
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-QUICK = dict(FAST, epochs=5, random_state=0)
+QUICK = {**QUICK, "random_state": 0}
 
 
 @pytest.fixture(scope="module")

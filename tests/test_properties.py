@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _frames import FAST
+from _frames import TINY
 from sfne_sklearn import SFNERegressor, SFNETransformer
 
-TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
 # The errors a valid table may still meet, as documented in docs/reliability.md.
 DOCUMENTED_ERRORS = [

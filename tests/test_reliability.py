@@ -10,10 +10,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from _frames import FAST, mixed_frame, regression_data
+from _frames import TINY, mixed_frame, regression_data
 from sfne_sklearn import SFNERegressor, SFNETransformer
 
-TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
 # Two-epoch fits always stop "while still improving".
 pytestmark = pytest.mark.filterwarnings(

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import sfne_sklearn
-from _frames import FAST, mixed_frame, regression_data
+from _frames import TINY, mixed_frame, regression_data
 from sfne_sklearn import (
     InconsistentVersionWarning,
     SFNEClassifier,
@@ -27,7 +27,6 @@ from sfne_sklearn import (
     SFNETransformer,
 )
 
-TINY = {**FAST, "hidden_dim": 4, "slow_network_units": 4, "epochs": 2, "random_state": 0}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*still improving:sklearn.exceptions.ConvergenceWarning"
