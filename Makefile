@@ -44,11 +44,14 @@ test: test-tf test-jax test-oldest docs
 test-tf: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# The Keras side must not depend on TensorFlow: run its tests on JAX too.
+# The Keras side must not depend on TensorFlow: run its tests on JAX too, and
+# the estimators' own tests on JAX in float64 (JAX_ENABLE_X64).
 test-jax: $(VENV)/.installed
 	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		tests/test_layers.py tests/test_block.py tests/test_data_analyzer.py \
 		sfne_sklearn/_block.py sfne_sklearn/layers sfne_sklearn/_data_analyzer.py
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		tests/test_regressor.py tests/test_classifier.py
 
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_estimator_checks.py

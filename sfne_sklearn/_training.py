@@ -24,6 +24,7 @@ import threading
 import time
 
 import keras
+import numpy as np
 
 
 class _FunctionLoss(keras.losses.Loss):
@@ -78,10 +79,9 @@ class TrainingModel(keras.Model):
         if exact_sample_weight is not None:
             sample_weight = exact_sample_weight
         if keras.backend.backend() != "tensorflow":
-            return super().fit(
-                x, y, sample_weight=sample_weight, batch_size=batch_size, epochs=epochs,
-                shuffle=shuffle, **kwargs
-            )
+            # The same seeded per-epoch order, from NumPy (no tf.data here).
+            batches = _EpochBatches(x, y, sample_weight, batch_size, seed, shuffle)
+            return super().fit(batches, epochs=epochs, shuffle=False, **kwargs)
         n_rows = x.shape[0]
         steps = math.ceil(n_rows / batch_size)
         dataset = _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle)
@@ -111,6 +111,40 @@ def _compile(fn):
 
         return tf.function(fn, reduce_retracing=True)
     return fn
+
+
+class _EpochBatches(keras.utils.PyDataset):
+    """Batches of the rows, each epoch in its own order, for non-TF backends.
+
+    The order of epoch ``e`` is a permutation drawn from a private NumPy
+    generator seeded with ``(seed, e)``: nothing global is read or changed.
+    """
+
+    def __init__(self, x, y, sample_weight, batch_size, seed, shuffle):
+        super().__init__()
+        self.arrays = tuple(a for a in (x, y, sample_weight) if a is not None)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.epoch = 0
+        self.order = self._order()
+
+    def _order(self):
+        n_rows = self.arrays[0].shape[0]
+        if not self.shuffle:
+            return np.arange(n_rows)
+        return np.random.default_rng([self.seed, self.epoch]).permutation(n_rows)
+
+    def __len__(self):
+        return math.ceil(self.arrays[0].shape[0] / self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return tuple(a[rows] for a in self.arrays)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._order()
 
 
 def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):

