@@ -553,9 +553,13 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             seed=seed,
         )
 
-    @abstractmethod
     def _block_output_dim(self, n_outputs):
-        """Width of the block's output for a target with ``n_outputs`` columns."""
+        """Width of the block's output for a target with ``n_outputs`` columns.
+
+        The block's outputs are the predictions (one per target column, or
+        the logits); the transformer's are its features instead.
+        """
+        return n_outputs
 
     def _training_head(self, n_outputs, dtype_policy, seed=None):
         """Layer trained on top of the block and dropped afterwards, or None."""

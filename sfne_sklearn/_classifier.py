@@ -278,6 +278,3 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         return _labels.labels(
             self._transform_input(X), self._label_kind, self.classes_, self._label_dtype
         )
-
-    def _block_output_dim(self, n_outputs):
-        return n_outputs

@@ -125,7 +125,8 @@ def class_weights(class_weight, encoded, sample_weight, *, estimator):
         with np.errstate(divide="ignore"):
             per_class = np.where(totals > 0, rows.sum() / (n_classes * totals), 0.0)
     else:
-        unknown = [label for label in class_weight if label not in set(encoded.classes.tolist())]
+        known = set(encoded.classes.tolist())
+        unknown = [label for label in class_weight if label not in known]
         if unknown:
             raise ValueError(
                 f"class_weight has labels that are not classes of y: {unknown}; the "

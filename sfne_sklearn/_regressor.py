@@ -194,6 +194,3 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         """
         y_pred = self._transform_input(X) * self._y_scale + self._y_mean
         return y_pred.ravel() if self._y_ndim == 1 else y_pred
-
-    def _block_output_dim(self, n_outputs):
-        return n_outputs
