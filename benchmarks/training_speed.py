@@ -131,11 +131,11 @@ def profile(name):
 
     report(f"### {name}: {total:.2f} s, {est.n_iter_} epochs (second fit in the process)\n")
     rows = [
-        ("preprocessing (fit_preprocessor)", seconds("_preprocessing.py", "fit_preprocessor")),
+        ("preprocessing (fit_preprocessor)", seconds("_columns.py", "fit_preprocessor")),
         ("fresh seeded block (SFNEBlock.__init__)", seconds("_block.py", "__init__")),
-        ("Keras fit loop (TrainingModel.fit)", seconds("_training.py", "fit")),
+        ("Keras fit loop (TrainingModel.fit)", seconds("_loop.py", "fit")),
         ("  of which traced train calls (one per epoch)", seconds("trainer.py", "function")),
-        ("  of which validation loss (one traced call per epoch)", seconds("_training.py", "validation_loss")),
+        ("  of which validation loss (one traced call per epoch)", seconds("_loop.py", "validation_loss")),
         ("  of which divergence guard (weight snapshots)", seconds("_guards.py", "on_epoch_end")),
         ("tracing (new train/validation functions)", seconds("polymorphic_function.py", "_initialize")),
     ]

@@ -7,7 +7,7 @@ import pytest
 
 from _frames import SMALL_BLOCK
 from sfne_sklearn import DataAnalyzer, SFNEBlock
-from sfne_sklearn._data_analyzer import MISSING_TOKEN, ImputeMissing
+from sfne_sklearn.preprocessing._data_analyzer import MISSING_TOKEN, ImputeMissing
 
 needs_tensorflow = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow",

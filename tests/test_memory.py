@@ -14,7 +14,7 @@ import pytest
 
 from _frames import TINY, regression_data
 from sfne_sklearn import SFNERegressor
-from sfne_sklearn._guards import gradient_registry
+from sfne_sklearn.training._guards import gradient_registry
 
 
 pytestmark = [
@@ -65,7 +65,7 @@ def test_fits_in_a_row_keep_memory_bounded():
 
 def test_registry_outside_the_tested_releases_is_left_alone_with_a_warning(monkeypatch):
     """And then each new architecture's trace stays registered: the leak."""
-    from sfne_sklearn import _guards
+    from sfne_sklearn.training import _guards
 
     registry = registry_or_skip()
     X, y = regression_data(n_samples=30)
@@ -84,7 +84,7 @@ def test_registry_outside_the_tested_releases_is_left_alone_with_a_warning(monke
 def test_unexpected_registry_layout_is_left_alone_with_a_warning(monkeypatch):
     from tensorflow.python.framework import ops
 
-    from sfne_sklearn import _guards
+    from sfne_sklearn.training import _guards
 
     registry_or_skip()
     monkeypatch.setattr(ops._gradient_registry, "_registry", list(ops._gradient_registry._registry))

@@ -93,7 +93,7 @@ def test_save_load_round_trip(make, data, tmp_path):
         manifest = json.loads(saved.read("manifest.json"))
         assert manifest["models"] == ["models/0.keras"]  # one .keras per Keras model
         assert set(saved.namelist()) == {"manifest.json", "estimator.skops", "models/0.keras"}
-    assert manifest["versions"] == sfne_sklearn._persistence.library_versions()
+    assert manifest["versions"] == sfne_sklearn.serving._persistence.library_versions()
     assert manifest["estimator"].endswith(type(estimator).__name__)
 
 
@@ -212,16 +212,32 @@ def test_archive_from_same_versions_does_not_warn(archive, recwarn):
     assert not [w for w in recwarn if issubclass(w.category, InconsistentVersionWarning)]
 
 
-@pytest.mark.parametrize("library", ["sfne_sklearn", "tensorflow", "numpy"])
+@pytest.mark.parametrize("library", ["sfne_sklearn", "numpy", "scikit-learn"])
 def test_pickle_from_other_versions_warns(fitted, library):
     estimator, frame, _ = fitted
     state = estimator.__getstate__()
-    assert state["_sfne_versions"] == sfne_sklearn._persistence.library_versions()
+    assert state["_sfne_versions"] == sfne_sklearn.serving._persistence.library_versions()
     state["_sfne_versions"] = {**state["_sfne_versions"], library: "0.0.1"}
     copy = SFNERegressor.__new__(SFNERegressor)
     with pytest.warns(InconsistentVersionWarning, match=rf"{library} 0\.0\.1 -> "):
         copy.__setstate__(state)
     np.testing.assert_array_equal(copy.predict(frame), estimator.predict(frame))
+
+
+@pytest.mark.parametrize("library", ["keras", "tensorflow"])
+def test_pickle_from_other_keras_versions_warns_when_the_model_is_rebuilt(fitted, library):
+    # Predicting runs on NumPy; the Keras side is loaded, and checked, with model_.
+    estimator, frame, _ = fitted
+    state = estimator.__getstate__()
+    state["_sfne_versions"] = {**state["_sfne_versions"], library: "0.0.1"}
+    copy = SFNERegressor.__new__(SFNERegressor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        copy.__setstate__(state)
+        np.testing.assert_array_equal(copy.predict(frame), estimator.predict(frame))
+    with pytest.warns(InconsistentVersionWarning, match=rf"{library} 0\.0\.1 -> "):
+        model = copy.model_
+    assert model is copy.model_
 
 
 def test_filters_on_scikit_learns_warning_cover_ours(fitted):

@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from _frames import FAST, regression_data
 from sfne_sklearn import SFNERegressor, SFNETransformer
-from sfne_sklearn import _training
+from sfne_sklearn.training import _loop as _training
 
 
 def _fit(est, X, y=None):

@@ -1,11 +1,11 @@
 """Shared base of the SFNE estimators: parameters, data checks, training."""
 
 import numbers
+import threading
 import warnings
 from abc import ABCMeta, abstractmethod
 from typing import NamedTuple, Optional
 
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -22,22 +22,19 @@ from sklearn.utils.validation import (
 )
 
 from . import _labels
-from ._block import SFNEBlock
-from ._guards import DivergenceGuard, TrainingDiverged, releasing_train_graphs
-from ._inference import LazyPredict
-from ._persistence import check_versions, library_versions, model_from_state, model_to_state
-from ._preprocessing import check_numeric_columns, fit_preprocessor, is_dataframe, to_pandas
-from ._scikeras import fit_keras_model
-from ._training import (
-    LOGIT_LOSSES,
-    CompiledModel,
-    FitProgress,
-    TrainingModel,
-    ValidationLoss,
-    checkout,
-    make_loss,
-    release,
+from ..preprocessing._columns import check_numeric_columns, fit_preprocessor, is_dataframe, to_pandas
+from ..serving._forward import NumpyForward
+from ..serving._persistence import (
+    check_versions,
+    in_archive,
+    library_versions,
+    model_from_state,
+    model_to_state,
 )
+
+# Keras, its backend and the training modules are imported by the methods
+# that train: a fitted estimator predicts with NumPy alone (see
+# serving._forward), so loading one to serve it never imports them.
 
 
 class _TrainingData(NamedTuple):
@@ -45,30 +42,6 @@ class _TrainingData(NamedTuple):
     target: np.ndarray
     sample_weight: Optional[np.ndarray]
     validation: Optional[tuple]
-
-
-def _training_model(block, head):
-    """A new Keras model of ``block``'s architecture, with ``head`` on top."""
-    trained = SFNEBlock.from_config(block.get_config())
-    inputs = keras.Input(shape=(trained.input_dim,), dtype=trained.compute_dtype)
-    outputs = trained(inputs)
-    if head is not None:
-        outputs = type(head).from_config(head.get_config())(outputs)
-    return TrainingModel(inputs, outputs)
-
-
-def _architecture_key(block, head, loss, optimizer, batch_size, steps):
-    """What a kept training model must match to be reused; None: never reuse.
-
-    Losses given as objects may carry state of their own: only names reuse.
-    """
-    if not isinstance(loss, str):
-        return None
-    config = {k: v for k, v in block.get_config().items() if k not in ("name", "seed")}
-    if config.get("preprocessing_model") is not None:
-        return None
-    head_units = None if head is None else head.units
-    return (repr(sorted(config.items())), head_units, loss, optimizer, batch_size, steps)
 
 
 class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
@@ -91,14 +64,15 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         # optimizer for every fit (with optimizer__learning_rate).
         "optimizer": [str, type],
         "optimizer__learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
-        "loss": [str, keras.losses.Loss, callable],
+        # A keras.losses.Loss is callable; a Callback is known by its hooks.
+        "loss": [str, callable],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "callbacks": [list, keras.callbacks.Callback, None],
+        "callbacks": [list, HasMethods(["set_model", "on_epoch_end"]), None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -221,11 +195,15 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         """Validate, preprocess and run ``X`` through the fitted block."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._predict_fn(self._features(X))
+        return self._forward(self._features(X))
 
     # -------------------------------------------------------------- training
     def _check_training_params(self):
         """Checks that need Keras itself: names of losses and optimizers."""
+        import keras
+
+        from ..training._loop import LOGIT_LOSSES
+
         optimizer = self.optimizer
         if isinstance(optimizer, type) and not issubclass(optimizer, keras.optimizers.Optimizer):
             raise ValueError(
@@ -254,7 +232,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "history_",
         "n_iter_",
         "best_epoch_",
-        "_predict_fn",
+        "_forward",
+        "_model_state",
         "_dtype",
         "_y_mean",
         "_y_scale",
@@ -370,8 +349,19 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
         Returns the trained block, the history and the early-stopping
         callback. The compiled Keras model that trains it is kept for the
-        next fit of the same architecture (see ``_training``).
+        next fit of the same architecture (see ``training._loop``).
         """
+        from ..training._guards import TrainingDiverged, releasing_train_graphs
+        from ..training._loop import (
+            CompiledModel,
+            architecture_key,
+            checkout,
+            make_loss,
+            release,
+            training_model,
+        )
+        from ..training._scikeras import fit_keras_model
+
         n_features, n_outputs = data.X.shape[1], data.target.shape[1]
         block = self._make_block(n_features, self._block_output_dim(n_outputs), seed=init_seed)
         head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
@@ -383,11 +373,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
         loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
-        key = _architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
+        key = architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
         compiled = None if key is None else checkout(key)
         if compiled is None:
             compiled = CompiledModel(
-                _training_model(block, head),
+                training_model(block, head),
                 optimizer=self.optimizer,
                 loss=loss,
                 steps_per_execution=steps,
@@ -420,6 +410,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _make_callbacks(self, validation):
         """The early-stopping rule, the divergence guard and the full list."""
+        import keras
+
+        from ..training._guards import DivergenceGuard
+        from ..training._loop import FitProgress, ValidationLoss
+
         early_stopping = validation is not None
         stopper = keras.callbacks.EarlyStopping(
             monitor="val_loss" if early_stopping else "loss",
@@ -542,6 +537,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         return codes
 
     def _make_block(self, n_features, output_dim, seed=None):
+        from ..model._block import SFNEBlock
+
         return SFNEBlock(
             input_dim=n_features,
             output_dim=output_dim,
@@ -567,28 +564,63 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _set_fitted_model(self, model):
         self.model_ = model
-        self._predict_fn = LazyPredict(model, model.input_dim, self._dtype)
+        self._forward = NumpyForward.from_block(model)
 
     # ----------------------------------------------------------- persistence
-    # A Keras model is stored by its config and weights (or, inside
-    # sfne_sklearn.save, as a .keras file), so that pickle, joblib and
-    # deepcopy work without scikeras's global patches and load in a fresh
-    # process; the compiled predict function is rebuilt on load. The library
-    # versions are recorded to warn when loading under others.
+    # A pickle holds the Keras model as its config and weights (inside
+    # sfne_sklearn.save, as a .keras file) beside the NumPy forward pass that
+    # predicts. Pickle, joblib and deepcopy so work without scikeras's global
+    # patches, and unpickling to predict imports no Keras: the model is
+    # rebuilt when something asks for ``model_``. The library versions are
+    # recorded to warn when loading under others.
     def __getstate__(self):
+        if "_model_state" in self.__dict__ and in_archive():
+            self.model_  # sfne_sklearn.save stores the model as a .keras file
         state = dict(super().__getstate__())
-        state.pop("_predict_fn", None)
-        state["_sfne_versions"] = library_versions()
+        loaded = state.pop("_model_state", None)
         model = state.get("model_")
         if model is not None:
             state["model_"] = model_to_state(model)
+            state["_sfne_versions"] = library_versions()
+        elif loaded is not None:
+            # Never rebuilt since it was loaded: its Keras side is as saved.
+            state["model_"] = loaded["state"]
+            state["_sfne_versions"] = {**loaded["versions"], **library_versions(model=False)}
+        else:
+            state["_sfne_versions"] = library_versions(model=False)
+        if in_archive():
+            # Rebuilt from the .keras file by load(), which needs Keras anyway.
+            state.pop("_forward", None)
         return state
 
     def __setstate__(self, state):
         state = dict(state)
-        versions = state.pop("_sfne_versions", None)
-        saved = state.get("model_")
+        versions = state.pop("_sfne_versions", None) or {}
+        saved = state.pop("model_", None)
         super().__setstate__(state)
-        check_versions(versions, f"This {type(self).__name__}")
+        what = f"This {type(self).__name__}"
+        if isinstance(saved, dict) and "_forward" in state and not in_archive():
+            check_versions(versions, what, part="rest")
+            self._model_state = {"state": saved, "versions": versions, "what": what}
+            return
+        check_versions(versions, what)
         if isinstance(saved, dict):
+            # Written before the NumPy forward pass existed, or by save().
             self._set_fitted_model(model_from_state(saved))
+        elif saved is not None:
+            self.model_ = saved
+
+    def __getattr__(self, name):
+        # Only called for attributes not found: ``model_`` of an unpickled
+        # estimator, rebuilt (once, under a lock) at its first use.
+        if name == "model_" and "_model_state" in self.__dict__:
+            with _REBUILD_LOCK:
+                loaded = self.__dict__.pop("_model_state", None)
+                if loaded is not None:
+                    check_versions(loaded["versions"], loaded["what"], part="model")
+                    self.model_ = model_from_state(loaded["state"])
+            return self.__dict__["model_"]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_REBUILD_LOCK = threading.Lock()

@@ -169,6 +169,30 @@ def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
     return batches.map(lambda rows: tuple(tf.gather(t, rows) for t in tensors)).prefetch(2)
 
 
+def training_model(block, head):
+    """A new Keras model of ``block``'s architecture, with ``head`` on top."""
+    trained = type(block).from_config(block.get_config())
+    inputs = keras.Input(shape=(trained.input_dim,), dtype=trained.compute_dtype)
+    outputs = trained(inputs)
+    if head is not None:
+        outputs = type(head).from_config(head.get_config())(outputs)
+    return TrainingModel(inputs, outputs)
+
+
+def architecture_key(block, head, loss, optimizer, batch_size, steps):
+    """What a kept training model must match to be reused; None: never reuse.
+
+    Losses given as objects may carry state of their own: only names reuse.
+    """
+    if not isinstance(loss, str):
+        return None
+    config = {k: v for k, v in block.get_config().items() if k not in ("name", "seed")}
+    if config.get("preprocessing_model") is not None:
+        return None
+    head_units = None if head is None else head.units
+    return (repr(sorted(config.items())), head_units, loss, optimizer, batch_size, steps)
+
+
 # ------------------------------------------------------------ reuse across fits
 # Compiled training models by architecture, waiting for the next fit. A fit
 # takes one out (so two threads never share one) and puts it back after.

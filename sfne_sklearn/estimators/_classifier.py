@@ -1,6 +1,5 @@
 """SFNEClassifier: the SFNEBlock as a scikit-learn classifier."""
 
-import keras
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
@@ -118,7 +117,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
 
     _parameter_constraints: dict = {
         **BaseSFNE._parameter_constraints,
-        "loss": [StrOptions({"auto"}), keras.losses.Loss, callable],
+        "loss": [StrOptions({"auto"}), callable],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 

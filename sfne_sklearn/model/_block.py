@@ -8,8 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ._validation import check_positive_int
-from .layers import HyperZZWOperator, SlowNetwork
+from .._validation import check_positive_int
+from ..layers import HyperZZWOperator, SlowNetwork
 
 
 @keras.saving.register_keras_serializable(package="sfne_sklearn")

@@ -2,7 +2,6 @@
 
 import numbers
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -232,6 +231,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         return self.output_dim
 
     def _training_head(self, n_outputs, dtype_policy, seed=None):
+        import keras
+
         return keras.layers.Dense(
             n_outputs,
             kernel_initializer=keras.initializers.GlorotUniform(seed=seed),

@@ -23,13 +23,13 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import keras
 import numpy as np
 import sklearn
 import sklearn.exceptions
-import skops.io as sio
 from sklearn.utils.validation import check_is_fitted
-from skops.io.exceptions import UntrustedTypesFoundException
+
+# Keras and skops are imported where a model is saved or rebuilt: unpickling
+# an estimator to predict with it needs neither (see serving._forward).
 
 FORMAT = "sfne_sklearn.save"
 FORMAT_VERSION = 1
@@ -37,10 +37,16 @@ _MANIFEST = "manifest.json"
 _ESTIMATOR = "estimator.skops"
 
 TRUSTED_TYPES = [
+    "sfne_sklearn.estimators._classifier.SFNEClassifier",
+    "sfne_sklearn.estimators._regressor.SFNERegressor",
+    "sfne_sklearn.estimators._transformer.SFNETransformer",
+    # The "auto" preprocessor's own transformer, and its FunctionTransformer's function.
+    "sfne_sklearn.preprocessing._columns.LogSkewed",
+    "sfne_sklearn.preprocessing._columns._as_category_strings",
+    # The same types under the module paths that archives of 0.1.0 recorded.
     "sfne_sklearn._classifier.SFNEClassifier",
     "sfne_sklearn._regressor.SFNERegressor",
     "sfne_sklearn._transformer.SFNETransformer",
-    # The "auto" preprocessor's own transformer, and its FunctionTransformer's function.
     "sfne_sklearn._preprocessing.LogSkewed",
     "sfne_sklearn._preprocessing._as_category_strings",
     # skops rebuilds a dtype from an empty array in numpy's own format.
@@ -96,43 +102,57 @@ class InconsistentVersionWarning(sklearn.exceptions.InconsistentVersionWarning):
         return self.message
 
 
-def library_versions():
+#: Libraries that only the Keras model needs: predicting (NumPy) does not.
+MODEL_LIBRARIES = ("keras", "keras_backend", "tensorflow", "jax", "torch")
+
+
+def library_versions(model=True):
     """Versions of the libraries a fitted estimator depends on.
+
+    Parameters
+    ----------
+    model : bool, default=True
+        Include the Keras side (:data:`MODEL_LIBRARIES`); this imports Keras.
 
     Returns
     -------
     versions : dict of str
-        ``sfne_sklearn``, ``keras``, ``keras_backend`` (its name), the
-        backend's library (``tensorflow``, ``jax`` or ``torch``),
-        ``scikit-learn`` and ``numpy``.
+        ``sfne_sklearn``, ``scikit-learn`` and ``numpy``, and with ``model``
+        ``keras``, ``keras_backend`` (its name) and the backend's library
+        (``tensorflow``, ``jax`` or ``torch``).
     """
-    from . import __version__
+    from .._version import __version__
 
-    backend = keras.backend.backend()
     versions = {
         "sfne_sklearn": __version__,
-        "keras": keras.__version__,
-        "keras_backend": backend,
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
     }
-    if backend in ("tensorflow", "jax", "torch"):
-        versions[backend] = __import__(backend).__version__
+    if model:
+        import keras
+
+        backend = keras.backend.backend()
+        versions.update(keras=keras.__version__, keras_backend=backend)
+        if backend in ("tensorflow", "jax", "torch"):
+            versions[backend] = __import__(backend).__version__
     return versions
 
 
-def check_versions(saved, what):
+def check_versions(saved, what, part="all"):
     """Warn if ``saved`` library versions differ from the running ones.
 
-    Inside :func:`load` the archive's manifest has been checked already.
+    ``part`` is ``"all"``, ``"model"`` (the Keras side only, compared when
+    a loaded estimator rebuilds its model) or ``"rest"`` (all but the Keras
+    side). Inside :func:`load` the archive's manifest has been checked already.
     """
     if _ARCHIVE.get() is not None:
         return
-    current = library_versions()
+    current = library_versions(model=part != "rest")
     saved = saved or {}
-    changed = sorted(
-        name for name in current.keys() | saved.keys() if saved.get(name) != current.get(name)
-    )
+    names = current.keys() | saved.keys()
+    if part != "all":
+        names = {name for name in names if (name in MODEL_LIBRARIES) == (part == "model")}
+    changed = sorted(name for name in names if saved.get(name) != current.get(name))
     if not changed:
         return
     differences = ", ".join(
@@ -152,10 +172,17 @@ def check_versions(saved, what):
 
 def model_to_state(model):
     """Picklable state of a Keras model: a .keras member inside save(), else config and weights."""
+    import keras
+
     archive = _ARCHIVE.get()
     if isinstance(archive, _ArchiveWriter):
         return {"keras_file": archive.add_model(model)}
     return {"config": keras.saving.serialize_keras_object(model), "weights": model.get_weights()}
+
+
+def in_archive():
+    """Whether :func:`save` or :func:`load` is running in this context."""
+    return _ARCHIVE.get() is not None
 
 
 def model_from_state(state):
@@ -166,6 +193,11 @@ def model_from_state(state):
         return archive.load_model(state.get("keras_file"))
     if "keras_file" in state:
         raise ValueError("A .keras model reference can only be loaded by sfne_sklearn.load.")
+    import keras
+
+    # Registers the block's and the layers' names for deserialisation.
+    from ..model import _block  # noqa: F401
+
     model = keras.saving.deserialize_keras_object(state["config"])
     model.set_weights(state["weights"])
     return model
@@ -200,6 +232,10 @@ class _ArchiveReader:
             raise ValueError(f"The archive's estimator refers to an unknown model {name!r}.")
         local = os.path.join(self.workdir, "model.keras")
         Path(local).write_bytes(self.models[name])
+        import keras
+
+        from ..model import _block  # noqa: F401
+
         return keras.saving.load_model(local, compile=False, safe_mode=True)
 
 
@@ -250,6 +286,9 @@ def save(estimator, path):
     >>> sfne_sklearn.load("reg.sfne").predict(X[:2]).shape  # doctest: +SKIP
     (2,)
     """
+    import keras
+    import skops.io as sio
+
     check_is_fitted(estimator)
     # skops cannot store live Keras objects (they hold the training model).
     keras_types = (keras.callbacks.Callback, keras.optimizers.Optimizer, keras.losses.Loss)
@@ -325,6 +364,9 @@ def load(path, *, trusted=None):
     --------
     save : Write the archive.
     """
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read(_MANIFEST))

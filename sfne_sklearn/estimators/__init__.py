@@ -1,0 +1,1 @@
+"""The scikit-learn estimators: a shared base and thin public classes."""

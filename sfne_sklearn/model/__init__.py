@@ -1,0 +1,1 @@
+"""The Keras model: :class:`SFNEBlock`, built from the layers in ``sfne_sklearn.layers``."""

@@ -1,0 +1,1 @@
+"""Using a fitted estimator: the prediction path and saving and loading."""
