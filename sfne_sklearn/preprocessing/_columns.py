@@ -41,18 +41,43 @@ def to_pandas(X):
     return X
 
 
+def category_strings(column):
+    """One categorical column as Python strings, missing values as ``MISSING_CATEGORY``.
+
+    Object columns may mix numbers, strings, ``None``, ``pd.NA`` and
+    booleans; each value becomes its ``str``. The estimators' one-hot
+    encoding and :class:`~sfne_sklearn.DataAnalyzer`'s model inputs both
+    read categories through this function, so both see the same ones.
+
+    Parameters
+    ----------
+    column : pandas.Series
+        The column.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        Python ``str`` values, of shape ``(len(column),)``.
+
+    Examples
+    --------
+    >>> category_strings(pd.Series(["a", None, 1, True], dtype=object)).tolist()
+    ['a', '__missing__', '1', 'True']
+    """
+    missing = column.isna().to_numpy()
+    values = column.astype(object).to_numpy()
+    return np.where(missing, MISSING_CATEGORY, values.astype(str)).astype(object)
+
+
 def _as_category_strings(X):
     """Cast categorical columns to strings, with one token for missing values.
 
-    OneHotEncoder needs each column to be uniformly strings; object columns
-    may mix numbers, strings, ``None``, ``pd.NA`` and booleans.
+    OneHotEncoder needs each column to be uniformly strings.
     """
     frame = pd.DataFrame(X)
     out = np.empty(frame.shape, dtype=object)
     for j, (_, column) in enumerate(frame.items()):
-        missing = column.isna().to_numpy()
-        values = column.astype(object).to_numpy()
-        out[:, j] = np.where(missing, MISSING_CATEGORY, values.astype(str))
+        out[:, j] = category_strings(column)
     return out
 
 
@@ -146,7 +171,10 @@ def split_columns(frame):
     """Names of the numeric and of the categorical columns of ``frame``.
 
     Booleans (``bool`` and nullable ``boolean``) count as categories; every
-    other non-numeric dtype (``category``, ``object``, ``str``) too.
+    other non-numeric dtype (``category``, ``object``, ``str``, dates) too.
+    This is the one column classifier of the package: the ``"auto"``
+    preprocessor uses it, and :class:`~sfne_sklearn.DataAnalyzer` fits that
+    preprocessor.
     """
     numeric, categorical = [], []
     for name, dtype in frame.dtypes.items():

@@ -1,4 +1,9 @@
-"""Inspect a DataFrame and build the Keras model that preprocesses its columns."""
+"""Inspect a DataFrame and build the Keras model that preprocesses its columns.
+
+The rules are those of the estimators' ``preprocessor="auto"``
+(:mod:`sfne_sklearn.preprocessing._columns`): :class:`DataAnalyzer` fits that
+scikit-learn transformer and copies its fitted statistics into Keras layers.
+"""
 
 import dataclasses
 import re
@@ -9,22 +14,20 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-MISSING_TOKEN = "[MISSING]"
-"""Token that :meth:`DataAnalyzer.to_inputs` puts in place of missing categories.
-
-It is never part of a vocabulary, so missing values share the out-of-vocabulary
-slot with categories that were not seen in the analysed frame.
-"""
-
-OOV_TOKEN = "[UNK]"
+from ._columns import category_strings, make_auto_preprocessor, split_columns
 
 
 @keras.saving.register_keras_serializable(package="sfne_sklearn")
 class ImputeMissing(keras.layers.Layer):
     """Stack numeric columns, fill NaNs and append missing-value indicators.
 
+    The Keras counterpart of ``SimpleImputer(add_indicator=True)``: a column
+    whose fill value is ``None`` (it had no observed value) is dropped from
+    the output, and only its indicator is kept.
+
     Args:
-        fill_values: One value per input column, used where it is NaN.
+        fill_values: One value per input column, used where it is NaN, or
+            ``None`` to drop the column.
         add_indicator: One bool per input column: whether to append a 0/1
             feature that marks where that column was NaN. Defaults to none.
         **kwargs: Base layer keyword arguments (``name``, ``dtype``, ...).
@@ -33,8 +36,8 @@ class ImputeMissing(keras.layers.Layer):
         A list of ``k`` tensors of shape ``(batch,)`` (or ``(batch, 1)``).
 
     Output shape:
-        ``(batch, k + sum(add_indicator))``: the filled columns, then the
-        indicators, in column order.
+        ``(batch, n_kept + sum(add_indicator))``: the filled columns that are
+        kept, then the indicators, in column order.
 
     Example:
         >>> import numpy as np
@@ -43,11 +46,13 @@ class ImputeMissing(keras.layers.Layer):
         >>> b = np.array([3.0, 4.0], dtype="float32")
         >>> np.asarray(layer([a, b])).tolist()
         [[1.0, 3.0, 0.0], [0.5, 4.0, 1.0]]
+        >>> np.asarray(ImputeMissing([None, 2.0], [True, False])([a, b])).tolist()
+        [[3.0, 0.0], [4.0, 1.0]]
     """
 
     def __init__(self, fill_values, add_indicator=None, **kwargs):
         super().__init__(**kwargs)
-        self.fill_values = [float(v) for v in fill_values]
+        self.fill_values = [None if v is None else float(v) for v in fill_values]
         if add_indicator is None:
             add_indicator = [False] * len(self.fill_values)
         self.add_indicator = [bool(v) for v in add_indicator]
@@ -58,25 +63,120 @@ class ImputeMissing(keras.layers.Layer):
             )
         if not self.fill_values:
             raise ValueError("`fill_values` must name at least one column.")
+        self._kept_columns = [i for i, v in enumerate(self.fill_values) if v is not None]
         self._indicator_columns = [i for i, flag in enumerate(self.add_indicator) if flag]
 
     def call(self, inputs):
         columns = [ops.reshape(ops.cast(x, self.compute_dtype), (-1,)) for x in inputs]
         x = ops.stack(columns, axis=-1)
         missing = ops.isnan(x)
-        fill = ops.convert_to_tensor(np.asarray(self.fill_values), self.compute_dtype)
-        filled = ops.where(missing, ops.expand_dims(fill, 0), x)
+        fill = [0.0 if v is None else v for v in self.fill_values]
+        filled = ops.where(missing, ops.convert_to_tensor([fill], self.compute_dtype), x)
+        if len(self._kept_columns) < len(self.fill_values):
+            filled = ops.take(filled, self._kept_columns, axis=1)
         if not self._indicator_columns:
             return filled
         indicators = ops.take(missing, self._indicator_columns, axis=1)
         return ops.concatenate([filled, ops.cast(indicators, self.compute_dtype)], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0][0], len(self.fill_values) + len(self._indicator_columns))
+        return (input_shape[0][0], len(self._kept_columns) + len(self._indicator_columns))
 
     def get_config(self):
         config = super().get_config()
         config.update(fill_values=self.fill_values, add_indicator=self.add_indicator)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sfne_sklearn")
+class Log1pColumns(keras.layers.Layer):
+    """``log1p`` of some feature columns, values below zero clipped to zero.
+
+    The Keras counterpart of the estimators' ``LogSkewed`` transform, with
+    the columns it chose at fit time.
+
+    Args:
+        columns: Indices of the last axis to transform; the others pass
+            through unchanged.
+        **kwargs: Base layer keyword arguments (``name``, ``dtype``, ...).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[np.e - 1.0, -3.0], [-2.0, -3.0]], dtype="float32")
+        >>> np.round(np.asarray(Log1pColumns(columns=[0])(x)), 4).tolist()
+        [[1.0, -3.0], [0.0, -3.0]]
+    """
+
+    def __init__(self, columns, **kwargs):
+        super().__init__(**kwargs)
+        self.columns = [int(c) for c in columns]
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        selected = np.isin(np.arange(x.shape[-1]), self.columns)
+        # Like LogSkewed: log1p needs > -1, so unseen negative values become 0.
+        return ops.where(selected, ops.log1p(ops.maximum(x, 0.0)), x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(columns=self.columns)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="sfne_sklearn")
+class OneHotCategories(keras.layers.Layer):
+    """One-hot encode strings over a fixed vocabulary; other strings give zeros.
+
+    The Keras counterpart of ``OneHotEncoder(handle_unknown="ignore")``: one
+    feature per known category, in vocabulary order, and a row of zeros for
+    a string outside it. It wraps :class:`keras.layers.StringLookup` and
+    drops its out-of-vocabulary slot; the lookup needs TensorFlow string
+    tensors.
+
+    Args:
+        vocabulary: The known categories, as strings.
+        **kwargs: Base layer keyword arguments (``name``, ``dtype``, ...).
+
+    Input shape:
+        ``(batch,)`` strings.
+
+    Output shape:
+        ``(batch, len(vocabulary))``.
+    """
+
+    def __init__(self, vocabulary, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary = [str(token) for token in vocabulary]
+        if not self.vocabulary:
+            raise ValueError("`vocabulary` must hold at least one category.")
+        # StringLookup refuses a vocabulary that holds its OOV token.
+        oov_token = "[UNK]"
+        while oov_token in self.vocabulary:
+            oov_token += "_"
+        self._lookup = keras.layers.StringLookup(
+            vocabulary=self.vocabulary,
+            num_oov_indices=1,
+            oov_token=oov_token,
+            output_mode="one_hot",
+            dtype=self.compute_dtype,
+        )
+
+    def build(self, input_shape):
+        # The lookup table comes from the vocabulary; nothing is learnt here.
+        self._lookup.build(input_shape)
+
+    def call(self, inputs):
+        return self._lookup(inputs)[:, 1:]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.vocabulary))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(vocabulary=self.vocabulary)
         return config
 
 
@@ -90,18 +190,26 @@ class ColumnInfo:
         The column label in the analysed DataFrame.
     name : str
         ``str(column)``: the key of this column in the input dict.
-    kind : {"numeric", "categorical", "boolean"}
-        How the column is encoded.
+    kind : {"numeric", "categorical"}
+        How the column is encoded; booleans are categorical.
     dtype : str
         The pandas dtype of the column.
     n_missing : int
         Number of missing values.
+    fill_value : float or None
+        Mean of the non-missing values, put in place of missing ones
+        (numeric columns only). None for a column without any observed
+        value: it is dropped, and only its missing-value indicator is kept.
+    log : bool
+        Whether ``log1p`` is applied before the standardisation (numeric
+        columns that are non-negative and skewed, see :class:`DataAnalyzer`).
     mean, variance : float or None
-        Mean and population variance of the non-missing values (numeric
-        columns only). The variance of a constant column is stored as 1.
+        Mean and population variance of the column after imputation (and
+        ``log1p``), with which it is standardised (numeric columns only).
+        The variance of a constant column is stored as 1.
     vocabulary : tuple of str or None
-        Known categories, as strings, in one-hot order after the
-        out-of-vocabulary slot (categorical and boolean columns only).
+        Categories seen, as strings (missing values as ``"__missing__"``),
+        in one-hot order (categorical columns only).
     """
 
     column: object
@@ -109,6 +217,8 @@ class ColumnInfo:
     kind: str
     dtype: str
     n_missing: int
+    fill_value: float | None = None
+    log: bool = False
     mean: float | None = None
     variance: float | None = None
     vocabulary: tuple | None = None
@@ -122,18 +232,25 @@ class ColumnInfo:
 class DataAnalyzer:
     """Analyse a DataFrame and build the Keras model that preprocesses it.
 
-    Each column is classified from its dtype and summarised once, here:
+    The rules are those of the estimators' ``preprocessor="auto"``: the
+    analyzer fits that scikit-learn ``ColumnTransformer`` (kept as
+    :attr:`preprocessor_`) and copies its fitted statistics into Keras
+    layers, so the preprocessing model computes the same features as the
+    estimators do, in the same order:
 
     - **numeric** columns (numpy ints and floats, nullable ``Int64`` /
-      ``Float64``): missing values are filled with the mean, then the column
-      is standardised with :class:`keras.layers.Normalization` using the
-      mean and variance measured here. Columns that had missing values also
-      get a 0/1 missing-value indicator feature.
-    - **categorical** columns (``category``, ``object``, ``str``/``string``)
-      and **boolean** columns (``bool``, nullable ``boolean``): one-hot
-      encoded by :class:`keras.layers.StringLookup` with one
-      out-of-vocabulary slot, which also receives missing values and
-      categories never seen here.
+      ``Float64``): missing values are filled with the mean, and each column
+      that had missing values gets a 0/1 missing-value indicator feature;
+      then ``log1p`` of the non-negative columns whose skewness (measured
+      after imputation) is above 2; then every one of these features,
+      indicators included, is standardised with
+      :class:`keras.layers.Normalization`. A column without any observed
+      value is dropped; its indicator stays.
+    - **categorical** columns (``category``, ``object``, ``str``/``string``,
+      ``bool``, nullable ``boolean``, dates): values as strings, missing
+      values as the category ``"__missing__"``, one-hot encoded over the
+      categories seen here. A category never seen here (or a missing value
+      where none was seen) gives a row of zeros.
 
     The preprocessing model takes a dict ``{str(column): tensor of shape
     (batch,)}`` (see :meth:`to_inputs`) and returns one float32 tensor of
@@ -156,6 +273,10 @@ class DataAnalyzer:
         The column labels of ``df``.
     n_features_in_ : int
         Number of columns of ``df``.
+    preprocessor_ : sklearn.compose.ColumnTransformer
+        The estimators' ``"auto"`` preprocessor, fitted on ``df`` with its
+        columns renamed to ``str(column)``; the model's statistics come from
+        it.
 
     See Also
     --------
@@ -163,15 +284,24 @@ class DataAnalyzer:
 
     Notes
     -----
-    Output features come in this order: the standardised numeric columns,
-    their missing-value indicators, then one one-hot block per categorical
-    or boolean column (out-of-vocabulary slot first); see
-    :meth:`get_feature_names_out`.
+    Output features come in this order: the numeric columns, their
+    missing-value indicators, then one one-hot block per categorical
+    column, categories sorted as strings; see :meth:`get_feature_names_out`.
 
-    String lookups run on TensorFlow string tensors, so a preprocessing model
-    with categorical or boolean columns needs the TensorFlow backend. On
-    other backends (JAX, PyTorch) only frames whose columns are all numeric
-    can be preprocessed inside the model.
+    What differs from the estimators' preprocessor:
+
+    - the Keras model computes in float32 (the estimators in float64), so
+      features agree to float32 precision, not bit for bit;
+    - its feature names are ``"x"``, ``"x_missing"`` and ``"colour=red"``
+      where the estimators' are ``"num__x"``,
+      ``"num__missingindicator_x"`` and ``"cat__colour_red"``;
+    - it takes no sample weights: statistics are unweighted;
+    - columns are matched by label (or ``str(label)``) and extra columns
+      are ignored, where the estimators refuse a frame whose columns differ;
+    - string lookups run on TensorFlow string tensors, so a model with
+      categorical columns needs the TensorFlow backend. On other backends
+      (JAX, PyTorch) only frames whose columns are all numeric can be
+      preprocessed inside the model.
 
     Examples
     --------
@@ -211,7 +341,58 @@ class DataAnalyzer:
             )
         self.feature_names_in_ = list(df.columns)
         self.n_features_in_ = df.shape[1]
-        self.columns_ = [_analyse_column(df[column], column) for column in df.columns]
+        # String labels: ColumnTransformer reads integer labels as positions.
+        frame = df.set_axis(names, axis=1)
+        numeric, _ = split_columns(frame)
+        for name in numeric:
+            # The imputer would refuse these too, without naming the column.
+            if np.isinf(_numeric_values(frame[name], name, dtype="float64")).any():
+                raise ValueError(f"Column {name!r} holds infinite values.")
+        self.preprocessor_ = make_auto_preprocessor(frame).fit(frame)
+        self.columns_ = self._describe_columns(df)
+
+    def _numeric_steps(self):
+        """The fitted imputer, log step and scaler of the numeric columns."""
+        pipeline = self.preprocessor_.named_transformers_["num"]
+        return pipeline["impute"], pipeline["log"], pipeline["scale"]
+
+    def _describe_columns(self, df):
+        found = {}
+        selected = {name: columns for name, _, columns in self.preprocessor_.transformers_}
+        numeric = selected.get("num", [])
+        if numeric:
+            imputer, log, scaler = self._numeric_steps()
+            # SimpleImputer drops the columns without an observed value (NaN
+            # statistic); the log step and the scaler see the kept ones only.
+            kept = np.flatnonzero(~np.isnan(imputer.statistics_))
+            for j, name in enumerate(numeric):
+                if j not in kept:
+                    found[name] = {"kind": "numeric"}
+                    continue
+                p = int(np.searchsorted(kept, j))
+                found[name] = {
+                    "kind": "numeric",
+                    "fill_value": float(imputer.statistics_[j]),
+                    "log": bool(np.isin(p, log.log_columns_)),
+                    "mean": float(scaler.mean_[p]),
+                    "variance": float(scaler.scale_[p] ** 2),
+                }
+        categorical = selected.get("cat", [])
+        if categorical:
+            encoder = self.preprocessor_.named_transformers_["cat"]["onehot"]
+            for name, categories in zip(categorical, encoder.categories_):
+                vocabulary = tuple(str(c) for c in categories)
+                found[name] = {"kind": "categorical", "vocabulary": vocabulary}
+        return [
+            ColumnInfo(
+                column=column,
+                name=str(column),
+                dtype=str(df[column].dtype),
+                n_missing=int(df[column].isna().sum()),
+                **found[str(column)],
+            )
+            for column in df.columns
+        ]
 
     # -- what was found -------------------------------------------------------
 
@@ -222,7 +403,7 @@ class DataAnalyzer:
 
     @property
     def categorical_columns(self):
-        """list of str : Input names of the categorical and boolean columns."""
+        """list of str : Input names of the categorical (and boolean) columns."""
         return [info.name for info in self.columns_ if info.kind != "numeric"]
 
     @property
@@ -246,17 +427,16 @@ class DataAnalyzer:
         Returns
         -------
         list of str
-            ``"<col>"`` for a standardised numeric column,
-            ``"<col>_missing"`` for its missing-value indicator, and
-            ``"<col>=[UNK]"`` then ``"<col>=<category>"`` for a one-hot
-            block.
+            ``"<col>"`` for a numeric column, ``"<col>_missing"`` for its
+            missing-value indicator, and ``"<col>=<category>"`` for each
+            feature of a one-hot block.
         """
         numeric = [info for info in self.columns_ if info.kind == "numeric"]
-        names = [info.name for info in numeric]
+        names = [info.name for info in numeric if info.fill_value is not None]
         names += [f"{info.name}_missing" for info in numeric if info.has_missing]
         for info in self.columns_:
             if info.kind != "numeric":
-                names += [f"{info.name}={token}" for token in (OOV_TOKEN, *info.vocabulary)]
+                names += [f"{info.name}={token}" for token in info.vocabulary]
         return names
 
     def summary(self):
@@ -266,7 +446,7 @@ class DataAnalyzer:
         -------
         pandas.DataFrame
             One row per column, indexed by input name, with the fields of
-            :class:`ColumnInfo` and the number of output features.
+            :class:`ColumnInfo` and the number of categories.
         """
         rows = []
         for info in self.columns_:
@@ -297,8 +477,8 @@ class DataAnalyzer:
         Raises
         ------
         RuntimeError
-            If the frame has categorical or boolean columns and the Keras
-            backend is not TensorFlow.
+            If the frame has categorical columns and the Keras backend is
+            not TensorFlow.
         """
         backend = keras.backend.backend()
         if self.requires_tensorflow and backend != "tensorflow":
@@ -320,31 +500,33 @@ class DataAnalyzer:
 
         blocks = []
         if numeric:
-            n_indicators = sum(info.has_missing for info in numeric)
-            imputed = ImputeMissing(
-                fill_values=[info.mean for info in numeric],
+            _, log, scaler = self._numeric_steps()
+            features = ImputeMissing(
+                fill_values=[info.fill_value for info in numeric],
                 add_indicator=[info.has_missing for info in numeric],
                 dtype="float32",
                 name=layer_name("impute_missing"),
             )([inputs[info.name] for info in numeric])
-            # Indicators pass through unchanged (mean 0, variance 1).
+            if log.log_columns_.size:
+                features = Log1pColumns(
+                    columns=log.log_columns_.tolist(), dtype="float32", name=layer_name("log1p")
+                )(features)
+            # The scaler's statistics cover the indicators too: they are
+            # standardised like any other feature, as by the estimators.
             blocks.append(
                 keras.layers.Normalization(
-                    mean=[info.mean for info in numeric] + [0.0] * n_indicators,
-                    variance=[info.variance for info in numeric] + [1.0] * n_indicators,
+                    mean=scaler.mean_.tolist(),
+                    variance=(scaler.scale_**2).tolist(),
                     dtype="float32",
                     name=layer_name("normalize"),
-                )(imputed)
+                )(features)
             )
         for info in categorical:
             blocks.append(
-                keras.layers.StringLookup(
-                    vocabulary=list(info.vocabulary),
-                    num_oov_indices=1,
-                    oov_token=OOV_TOKEN,
-                    output_mode="one_hot",
+                OneHotCategories(
+                    vocabulary=info.vocabulary,
                     dtype="float32",
-                    name=layer_name(f"lookup_{info.name}"),
+                    name=layer_name(f"one_hot_{info.name}"),
                 )(inputs[info.name])
             )
         if len(blocks) > 1:
@@ -374,8 +556,9 @@ class DataAnalyzer:
         -------
         dict of str to numpy.ndarray
             ``{str(column): array of shape (n_rows,)}``: float32 with NaN for
-            missing values for numeric columns, ``str`` arrays with missing
-            values replaced by ``"[MISSING]"`` for the others.
+            missing values for numeric columns; for the others, object
+            arrays of ``str`` with missing values as ``"__missing__"``, as
+            the estimators' one-hot encoder sees them.
 
         Raises
         ------
@@ -403,7 +586,9 @@ class DataAnalyzer:
             if info.kind == "numeric":
                 result[info.name] = _numeric_values(series, info.name)
             else:
-                result[info.name] = _string_values(series)
+                # Object arrays of Python str: Keras's array data adapter
+                # (fit/predict) takes them, not numpy's fixed-width "<U".
+                result[info.name] = category_strings(series)
         return result
 
     def __repr__(self):
@@ -415,47 +600,7 @@ class DataAnalyzer:
         )
 
 
-def _analyse_column(series, column):
-    name = str(column)
-    dtype = series.dtype
-    n_missing = int(series.isna().sum())
-    common = dict(column=column, name=name, dtype=str(dtype), n_missing=n_missing)
-    if pd.api.types.is_bool_dtype(dtype):
-        return ColumnInfo(kind="boolean", vocabulary=("False", "True"), **common)
-    if isinstance(dtype, pd.CategoricalDtype):
-        vocabulary = _clean_vocabulary(str(v) for v in dtype.categories)
-        return ColumnInfo(kind="categorical", vocabulary=vocabulary, **common)
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
-        values = _numeric_values(series, name).astype("float64")
-        values = values[~np.isnan(values)]
-        if np.isinf(values).any():
-            raise ValueError(f"Column {name!r} holds infinite values.")
-        if values.size == 0:
-            mean, variance = 0.0, 1.0
-        else:
-            mean, variance = float(values.mean()), float(values.var())
-            if variance == 0.0:
-                variance = 1.0  # constant column: centre it, do not blow it up
-        return ColumnInfo(kind="numeric", mean=mean, variance=variance, **common)
-    if dtype == object or pd.api.types.is_string_dtype(dtype):
-        vocabulary = _clean_vocabulary(sorted(set(_string_values(series.dropna()))))
-        return ColumnInfo(kind="categorical", vocabulary=vocabulary, **common)
-    raise TypeError(
-        f"Column {name!r} has dtype {dtype}, which DataAnalyzer does not handle. "
-        "Convert it to numbers, strings or categories first."
-    )
-
-
-def _clean_vocabulary(tokens):
-    # StringLookup refuses duplicates and the reserved OOV token; the missing
-    # token must stay out so that missing values land in the OOV slot.
-    tokens = dict.fromkeys(t for t in tokens if t not in (OOV_TOKEN, MISSING_TOKEN))
-    # An all-missing column still needs one entry (StringLookup refuses an
-    # empty vocabulary); the missing token itself never occurs in the inputs.
-    return tuple(tokens) or (MISSING_TOKEN + "_",)
-
-
-def _numeric_values(series, name):
+def _numeric_values(series, name, dtype="float32"):
     try:
         values = series.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError) as exc:
@@ -463,17 +608,7 @@ def _numeric_values(series, name):
             f"Column {name!r} was analysed as numeric but holds values that are not "
             f"numbers (dtype {series.dtype})."
         ) from exc
-    return values.astype("float32")
-
-
-def _string_values(series):
-    # Object arrays of Python str: Keras's array data adapter (fit/predict)
-    # turns them into string tensors but rejects numpy's fixed-width "<U".
-    missing = series.isna().to_numpy()
-    values = series.astype(object).to_numpy()
-    strings = np.empty(values.shape, dtype=object)
-    strings[:] = [MISSING_TOKEN if m else str(v) for v, m in zip(values, missing)]
-    return strings
+    return values.astype(dtype)
 
 
 def _unique_tensor_names(names, reserved):
