@@ -16,6 +16,13 @@ the validation rows, with a function call per batch. Here:
 - :class:`ValidationLoss` computes the validation loss in one traced call
   per epoch, instead of a Keras ``evaluate`` loop.
 - :class:`FitProgress` shows one progress bar for the whole fit.
+
+A fit started inside a ``tf.distribute`` strategy's scope, or (Keras on JAX)
+while a ``keras.distribution`` is set, builds its training model under that
+distribution, and Keras splits each batch over the replicas. The pool keys a
+kept model by the distribution it was built under (:func:`distribution_key`):
+a model built on one device is never trained under a strategy, nor the
+reverse.
 """
 
 import collections
@@ -101,7 +108,58 @@ class TrainingModel(keras.Model):
         return float(keras.ops.convert_to_numpy(fn(*args)))
 
     def _loss_of(self, x, y, sample_weight=None):
-        return self.compute_loss(x=x, y=y, y_pred=self(x), sample_weight=sample_weight)
+        loss = self.compute_loss(x=x, y=y, y_pred=self(x), sample_weight=sample_weight)
+        # Under a tf.distribute strategy of n replicas, Keras divides every
+        # loss by n (the replicas' gradients are summed); this loss is of all
+        # the rows, on one replica: undo it, as Keras does for its own logs.
+        replicas = _tf_replicas()
+        return loss if replicas == 1 else loss * keras.ops.cast(replicas, loss.dtype)
+
+
+def _tf_strategy():
+    """The ``tf.distribute`` strategy whose scope is open here, or None.
+
+    None also on other backends, and outside every scope (TensorFlow's
+    default strategy: one device).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
+
+
+def _tf_replicas():
+    """Replicas a loss computed here is divided over by Keras (1 but on TensorFlow)."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def distribution_key():
+    """The distribution a model built here and now is built under; None: one device.
+
+    A model is tied to the distribution it is built under: its variables
+    (mirrored on each replica, or sharded over a device mesh) and its traced
+    train step. A ``tf.distribute`` strategy is open in this thread
+    (``with strategy.scope():``) or a Keras distribution is set for it
+    (``keras.distribution.set_distribution``, on JAX). The strategy or
+    distribution object itself is part of the key (it compares by identity,
+    and the key keeps it alive while a model of it is kept), beside its kind
+    and its number of replicas or mesh shape.
+    """
+    key = []
+    strategy = _tf_strategy()
+    if strategy is not None:
+        key.append((type(strategy).__name__, strategy.num_replicas_in_sync, strategy))
+    distribution = keras.distribution.distribution()
+    if distribution is not None:
+        mesh = getattr(distribution, "device_mesh", None)
+        shape = None if mesh is None else tuple(mesh.shape)
+        key.append((type(distribution).__name__, shape, distribution))
+    return tuple(key) or None
 
 
 def _compile(fn):
@@ -183,6 +241,8 @@ def architecture_key(block, head, loss, optimizer, batch_size, steps):
     """What a kept training model must match to be reused; None: never reuse.
 
     Losses given as objects may carry state of their own: only names reuse.
+    The distribution in force (see :func:`distribution_key`) is part of the
+    key: call this where the model would be built.
     """
     if not isinstance(loss, str):
         return None
@@ -190,7 +250,15 @@ def architecture_key(block, head, loss, optimizer, batch_size, steps):
     if config.get("preprocessing_model") is not None:
         return None
     head_units = None if head is None else head.units
-    return (repr(sorted(config.items())), head_units, loss, optimizer, batch_size, steps)
+    return (
+        repr(sorted(config.items())),
+        head_units,
+        loss,
+        optimizer,
+        batch_size,
+        steps,
+        distribution_key(),
+    )
 
 
 # ------------------------------------------------------------ reuse across fits
@@ -247,12 +315,20 @@ class CompiledModel:
     loss : keras loss
         See :func:`make_loss`.
     steps_per_execution : int
-        Train steps per call of the traced train function.
+        Train steps per call of the traced train function. 1 whatever is
+        asked under a ``tf.distribute`` strategy: there Keras's multi-step
+        train function fails, for any model ("You must feed a value for
+        placeholder tensor", as in keras-team/keras#19246; Keras 3.15).
     jit_compile : bool
         Whether Keras compiles the train step with XLA.
+
+    Build it (and the model) where it will train: under a ``tf.distribute``
+    strategy's scope its variables and the optimizer's are mirrored.
     """
 
     def __init__(self, model, *, optimizer, loss, steps_per_execution, jit_compile):
+        if _tf_strategy() is not None:
+            steps_per_execution = 1
         if isinstance(optimizer, str):
             optimizer = type(keras.optimizers.get(optimizer))
         model.compile(
