@@ -14,8 +14,9 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 BENCH_VENV ?= .venv-bench
+SERVE_VENV ?= .venv-serve
 
-.PHONY: demo test test-tf test-jax test-oldest docs docs-serve bench clean
+.PHONY: demo test test-tf test-jax test-oldest test-serve docs docs-serve bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,13 @@ $(VENV)/.demo-installed: pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[examples]"
 	touch $@
 
+# The base install alone (no extras): what a server needs to predict.
+$(SERVE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SERVE_VENV)/bin/python -m pip install -q -e . pytest
+	touch $@
+
 $(OLDEST_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
@@ -39,7 +47,7 @@ $(OLDEST_VENV)/.installed: pyproject.toml
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/python examples/quickstart.py
 
-test: test-tf test-jax test-oldest docs
+test: test-tf test-jax test-oldest test-serve docs
 
 test-tf: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -52,6 +60,13 @@ test-jax: $(VENV)/.installed
 		sfne_sklearn/model sfne_sklearn/layers sfne_sklearn/preprocessing/_data_analyzer.py
 	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
 		tests/test_regressor.py tests/test_classifier.py
+
+# Estimators fitted in the full install, served by the base install.
+test-serve: $(VENV)/.installed $(SERVE_VENV)/.installed
+	rm -rf $(SERVE_VENV)/models
+	$(VENV)/bin/python tests_serve/fit_models.py $(SERVE_VENV)/models
+	SFNE_SERVE_MODELS=$(SERVE_VENV)/models $(SERVE_VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		tests_serve/test_serving_install.py
 
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_estimator_checks.py

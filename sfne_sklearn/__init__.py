@@ -16,6 +16,7 @@ from .estimators._classifier import SFNEClassifier
 from .estimators._regressor import SFNERegressor
 from .estimators._transformer import SFNETransformer
 from .preprocessing import _columns
+from .serving._onnx import to_onnx
 from .serving._persistence import TRUSTED_TYPES, InconsistentVersionWarning, load, save
 
 # Pickles and sfne_sklearn.save archives written by 0.1.0 name the modules of
@@ -67,4 +68,5 @@ __all__ = [
     "__version__",
     "load",
     "save",
+    "to_onnx",
 ]

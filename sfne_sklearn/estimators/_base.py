@@ -22,7 +22,13 @@ from sklearn.utils.validation import (
 )
 
 from . import _labels
-from ..preprocessing._columns import check_numeric_columns, fit_preprocessor, is_dataframe, to_pandas
+from ..preprocessing._columns import (
+    NumericSteps,
+    check_numeric_columns,
+    fit_preprocessor,
+    is_dataframe,
+    to_pandas,
+)
 from ..serving._forward import NumpyForward
 from ..serving._persistence import (
     check_versions,
@@ -31,6 +37,7 @@ from ..serving._persistence import (
     model_from_state,
     model_to_state,
 )
+from ..training import require_keras
 
 # Keras, its backend and the training modules are imported by the methods
 # that train: a fitted estimator predicts with NumPy alone (see
@@ -182,6 +189,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _features(self, X):
         """Preprocessed features of an already validated ``X``."""
+        numeric_steps = getattr(self, "_numeric_steps", None)
+        if numeric_steps is not None and isinstance(X, np.ndarray):
+            # A validated float array: the auto pipeline's arrays, in NumPy.
+            return numeric_steps(X).astype(self._dtype, copy=False)
         if self.preprocessor == "auto":
             check_numeric_columns(self.preprocessor_, X)
         Xt = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
@@ -200,8 +211,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
     # -------------------------------------------------------------- training
     def _check_training_params(self):
         """Checks that need Keras itself: names of losses and optimizers."""
-        import keras
-
+        keras = require_keras(f"{type(self).__name__}.fit")
         from ..training._loop import LOGIT_LOSSES
 
         optimizer = self.optimizer
@@ -234,6 +244,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "best_epoch_",
         "_forward",
         "_model_state",
+        "_numeric_steps",
         "_dtype",
         "_y_mean",
         "_y_scale",
@@ -274,6 +285,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             Xt = X
         else:
             self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
+        if self.preprocessor == "auto":
+            self._numeric_steps = NumericSteps.of(self.preprocessor_)
         # Compute in the float dtype of the features (as MLPRegressor does):
         # float32 stays float32, anything else runs in float64.
         self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
@@ -617,6 +630,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             with _REBUILD_LOCK:
                 loaded = self.__dict__.pop("_model_state", None)
                 if loaded is not None:
+                    require_keras(f"{type(self).__name__}.model_")
                     check_versions(loaded["versions"], loaded["what"], part="model")
                     self.model_ = model_from_state(loaded["state"])
             return self.__dict__["model_"]

@@ -43,12 +43,15 @@ TRUSTED_TYPES = [
     # The "auto" preprocessor's own transformer, and its FunctionTransformer's function.
     "sfne_sklearn.preprocessing._columns.LogSkewed",
     "sfne_sklearn.preprocessing._columns._as_category_strings",
+    "sfne_sklearn.preprocessing._columns.NumericSteps",
     # The same types under the module paths that archives of 0.1.0 recorded.
     "sfne_sklearn._classifier.SFNEClassifier",
     "sfne_sklearn._regressor.SFNERegressor",
     "sfne_sklearn._transformer.SFNETransformer",
     "sfne_sklearn._preprocessing.LogSkewed",
     "sfne_sklearn._preprocessing._as_category_strings",
+    # The block's data path in NumPy, which the estimators predict with.
+    "sfne_sklearn.serving._forward.NumpyForward",
     # skops rebuilds a dtype from an empty array in numpy's own format.
     "numpy.dtype",
 ]
@@ -286,7 +289,9 @@ def save(estimator, path):
     >>> sfne_sklearn.load("reg.sfne").predict(X[:2]).shape  # doctest: +SKIP
     (2,)
     """
-    import keras
+    from ..training import require_keras
+
+    keras = require_keras("sfne_sklearn.save")
     import skops.io as sio
 
     check_is_fitted(estimator)
@@ -364,6 +369,9 @@ def load(path, *, trusted=None):
     --------
     save : Write the archive.
     """
+    from ..training import require_keras
+
+    require_keras("sfne_sklearn.load")
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
