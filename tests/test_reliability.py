@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from _frames import TINY, mixed_frame, regression_data
+from _frames import TINY, regression_data
 from sfne_sklearn import SFNERegressor, SFNETransformer
 
 
@@ -18,26 +18,6 @@ from sfne_sklearn import SFNERegressor, SFNETransformer
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*still improving:sklearn.exceptions.ConvergenceWarning"
 )
-
-
-@pytest.fixture(scope="module")
-def numpy_data():
-    return regression_data(n_samples=40)
-
-
-@pytest.fixture(scope="module")
-def frame_data():
-    return mixed_frame(n_samples=40)
-
-
-@pytest.fixture(scope="module")
-def numpy_model(numpy_data):
-    return SFNERegressor(**TINY).fit(*numpy_data)
-
-
-@pytest.fixture(scope="module")
-def frame_model(frame_data):
-    return SFNERegressor(**TINY).fit(*frame_data)
 
 
 def with_value(X, value, where=(0, 0)):
@@ -79,6 +59,15 @@ def _sparse(X, y):
         (lambda X, y: (X, y), {"epochs": -1}, ValueError, "'epochs' parameter"),
         (lambda X, y: (X, y), {"loss": "not_a_loss"}, ValueError, "'loss' parameter"),
         (lambda X, y: (X, y), {"optimizer__learning_rate": 0.0}, ValueError, "learning_rate"),
+        (lambda X, y: (X, y), {"optimizer": "nesterovish"}, ValueError, "'optimizer' parameter"),
+        (lambda X, y: (X, y), {"batch_size": 0}, ValueError, "'batch_size' parameter"),
+        (
+            lambda X, y: (X, y),
+            {"validation_fraction": 1.5},
+            ValueError,
+            "'validation_fraction' parameter",
+        ),
+        (lambda X, y: (X, y), {"preprocessor": "yes"}, ValueError, "'preprocessor' parameter"),
         (lambda X, y: (X[:1], y[:1]), {"early_stopping": True}, ValueError, "early_stopping"),
     ],
     ids=[
@@ -102,6 +91,10 @@ def _sparse(X, y):
         "epochs=-1",
         "unknown-loss",
         "learning_rate=0",
+        "unknown-optimizer",
+        "batch_size=0",
+        "validation_fraction=1.5",
+        "unknown-preprocessor",
         "early-stopping-one-sample",
     ],
 )
