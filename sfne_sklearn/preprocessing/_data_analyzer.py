@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from ._columns import category_strings, make_auto_preprocessor, split_columns
+from ._columns import NumericSteps, category_strings, make_auto_preprocessor, split_columns
 
 
 @keras.saving.register_keras_serializable(package="sfne_sklearn")
@@ -352,30 +352,28 @@ class DataAnalyzer:
         self.columns_ = self._describe_columns(df)
 
     def _numeric_steps(self):
-        """The fitted imputer, log step and scaler of the numeric columns."""
-        pipeline = self.preprocessor_.named_transformers_["num"]
-        return pipeline["impute"], pipeline["log"], pipeline["scale"]
+        """The arrays of the fitted imputer, log step and scaler of the numeric columns."""
+        return NumericSteps(self.preprocessor_.named_transformers_["num"])
 
     def _describe_columns(self, df):
         found = {}
         selected = {name: columns for name, _, columns in self.preprocessor_.transformers_}
         numeric = selected.get("num", [])
         if numeric:
-            imputer, log, scaler = self._numeric_steps()
-            # SimpleImputer drops the columns without an observed value (NaN
-            # statistic); the log step and the scaler see the kept ones only.
-            kept = np.flatnonzero(~np.isnan(imputer.statistics_))
+            steps = self._numeric_steps()
+            # SimpleImputer drops the columns without an observed value; the
+            # log step and the scaler see the kept ones only.
             for j, name in enumerate(numeric):
-                if j not in kept:
+                if j not in steps.kept:
                     found[name] = {"kind": "numeric"}
                     continue
-                p = int(np.searchsorted(kept, j))
+                p = int(np.searchsorted(steps.kept, j))
                 found[name] = {
                     "kind": "numeric",
-                    "fill_value": float(imputer.statistics_[j]),
-                    "log": bool(np.isin(p, log.log_columns_)),
-                    "mean": float(scaler.mean_[p]),
-                    "variance": float(scaler.scale_[p] ** 2),
+                    "fill_value": float(steps.fill[p]),
+                    "log": bool(np.isin(p, steps.log_columns)),
+                    "mean": float(steps.mean[p]),
+                    "variance": float(steps.scale[p] ** 2),
                 }
         categorical = selected.get("cat", [])
         if categorical:
@@ -500,23 +498,23 @@ class DataAnalyzer:
 
         blocks = []
         if numeric:
-            _, log, scaler = self._numeric_steps()
+            steps = self._numeric_steps()
             features = ImputeMissing(
                 fill_values=[info.fill_value for info in numeric],
                 add_indicator=[info.has_missing for info in numeric],
                 dtype="float32",
                 name=layer_name("impute_missing"),
             )([inputs[info.name] for info in numeric])
-            if log.log_columns_.size:
+            if steps.log_columns.size:
                 features = Log1pColumns(
-                    columns=log.log_columns_.tolist(), dtype="float32", name=layer_name("log1p")
+                    columns=steps.log_columns.tolist(), dtype="float32", name=layer_name("log1p")
                 )(features)
             # The scaler's statistics cover the indicators too: they are
             # standardised like any other feature, as by the estimators.
             blocks.append(
                 keras.layers.Normalization(
-                    mean=scaler.mean_.tolist(),
-                    variance=(scaler.scale_**2).tolist(),
+                    mean=steps.mean.tolist(),
+                    variance=(steps.scale**2).tolist(),
                     dtype="float32",
                     name=layer_name("normalize"),
                 )(features)

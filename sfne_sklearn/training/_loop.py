@@ -131,11 +131,8 @@ def _tf_strategy():
 
 def _tf_replicas():
     """Replicas a loss computed here is divided over by Keras (1 but on TensorFlow)."""
-    if keras.backend.backend() != "tensorflow":
-        return 1
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
+    strategy = _tf_strategy()
+    return 1 if strategy is None else strategy.num_replicas_in_sync
 
 
 def distribution_key():
