@@ -202,3 +202,25 @@ def test_user_callbacks_run():
     X, y = regression_data()
     SFNERegressor(**{**FAST, "epochs": 4}, callbacks=[Record()], random_state=0).fit(X, y)
     assert seen == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_loss_is_kerass_evaluate_and_the_train_step_compiled(weighted):
+    from sfne_sklearn.training._loop import CompiledModel, make_loss, training_model
+
+    X, y = regression_data(n_samples=64)
+    X = X.astype("float32")
+    y = y.reshape(-1, 1).astype("float32")
+    weights = np.linspace(0.5, 2.0, len(y)).astype("float32") if weighted else None
+    block = SFNEBlock(input_dim=X.shape[1], output_dim=1, hidden_dim=8, seed=0)
+    compiled = CompiledModel(
+        training_model(block, None), optimizer="adam", loss=make_loss("mse", "float32"),
+        steps_per_execution=1,
+    )
+    model = compiled.model
+    model.fit(X, y, sample_weight=weights, epochs=2, batch_size=16, verbose=0)
+    expected = model.evaluate(X, y, sample_weight=weights, batch_size=len(y), verbose=0)
+    assert model.validation_loss(X, y, weights) == pytest.approx(expected, rel=1e-5)
+    # Un-jitted, JAX runs each step op by op from Python (about 70x slower);
+    # TensorFlow traces a graph without XLA.
+    assert model.jit_compile == (keras.backend.backend() == "jax")

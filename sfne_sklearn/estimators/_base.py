@@ -394,7 +394,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 optimizer=self.optimizer,
                 loss=loss,
                 steps_per_execution=steps,
-                jit_compile=False,
             )
         trainer = compiled.model
         trained_parts = trainer.layers[1:]

@@ -103,9 +103,39 @@ class TrainingModel(keras.Model):
         """
         fn = getattr(self, "_validation_loss_fn", None)
         if fn is None:
-            fn = self._validation_loss_fn = _compile(self._loss_of)
+            fn = self._validation_loss_fn = self._traced_loss()
         args = (x, y) if sample_weight is None else (x, y, sample_weight)
         return float(keras.ops.convert_to_numpy(fn(*args)))
+
+    def _traced_loss(self):
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return tf.function(self._loss_of, reduce_retracing=True)
+        if backend != "jax":
+            return self._loss_of
+        import jax
+
+        # jax.jit sees variables as constants: pass their current values,
+        # as Keras's own JAX steps do (un-jitted, the loss ran op by op and
+        # cost about as much as the epoch's training).
+        @jax.jit
+        def stateless_loss(trainable, non_trainable, metrics, x, y, sample_weight=None):
+            y_pred, _ = self.stateless_call(trainable, non_trainable, x)
+            loss, _ = self.stateless_compute_loss(
+                trainable, non_trainable, metrics, x=x, y=y, y_pred=y_pred,
+                sample_weight=sample_weight, training=False,
+            )
+            return loss
+
+        def loss(*args):
+            state = [[v.value for v in variables] for variables in (
+                self.trainable_variables, self.non_trainable_variables, self.metrics_variables
+            )]
+            return stateless_loss(*state, *args)
+
+        return loss
 
     def _loss_of(self, x, y, sample_weight=None):
         loss = self.compute_loss(x=x, y=y, y_pred=self(x), sample_weight=sample_weight)
@@ -157,15 +187,6 @@ def distribution_key():
         shape = None if mesh is None else tuple(mesh.shape)
         key.append((type(distribution).__name__, shape, distribution))
     return tuple(key) or None
-
-
-def _compile(fn):
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn, reduce_retracing=True)
-    return fn
 
 
 class _EpochBatches(keras.utils.PyDataset):
@@ -316,14 +337,20 @@ class CompiledModel:
         asked under a ``tf.distribute`` strategy: there Keras's multi-step
         train function fails, for any model ("You must feed a value for
         placeholder tensor", as in keras-team/keras#19246; Keras 3.15).
-    jit_compile : bool
-        Whether Keras compiles the train step with XLA.
+    jit_compile : bool or None
+        Whether Keras compiles the train step with XLA. None: on JAX only,
+        where a step that is not jitted runs op by op from Python (an epoch
+        of concrete took 2-3 s so, 35 ms jitted); on TensorFlow the step is
+        a graph already, and XLA was not measured faster for these small
+        steps while it adds a compile per architecture.
 
     Build it (and the model) where it will train: under a ``tf.distribute``
     strategy's scope its variables and the optimizer's are mirrored.
     """
 
-    def __init__(self, model, *, optimizer, loss, steps_per_execution, jit_compile):
+    def __init__(self, model, *, optimizer, loss, steps_per_execution, jit_compile=None):
+        if jit_compile is None:
+            jit_compile = keras.backend.backend() == "jax"
         if _tf_strategy() is not None:
             steps_per_execution = 1
         if isinstance(optimizer, str):
