@@ -8,8 +8,13 @@ process, with the ratio and the test R2. Then the design card's grid search
 [16, 32], 5 folds, concrete) against the same grid over MLPRegressor's
 hidden size, and a profile of one small and one large fit.
 
+On TensorFlow it also times the parts of one train step (the block's
+hyper-weights, forward, gradient, the whole step with Adam), with and
+without XLA.
+
 Run: python benchmarks/training_speed.py [--datasets penguins concrete diamonds]
-Writes docs/benchmarks_training.md.
+[--out docs/benchmarks_training.md]; under ``KERAS_BACKEND=jax`` for the
+JAX figures (written to docs/benchmarks_training_jax.md in the docs).
 """
 
 import argparse
@@ -146,21 +151,80 @@ def profile(name):
     report()
 
 
+def step_parts(repeat=200):
+    """Milliseconds (wall and CPU) of the parts of one train step, TensorFlow only."""
+    import keras
+    import tensorflow as tf
+
+    from sfne_sklearn import SFNEBlock
+
+    rng = np.random.default_rng(0)
+    # concrete's shape under the defaults: 8 features, 75-row batches.
+    X = tf.constant(rng.normal(size=(75, 8)))
+    y = tf.constant(rng.normal(size=(75, 1)))
+    block = SFNEBlock(input_dim=8, output_dim=1, seed=0, dtype="float64")
+    block(X)
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(block.trainable_variables)
+
+    def gradient(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((block(x) - y) ** 2)
+        return tape.gradient(loss, block.trainable_variables)
+
+    def step(x, y):
+        optimizer.apply(gradient(x, y), block.trainable_variables)
+
+    parts = [
+        ("hyper-weights (slow networks)", block.hyper_weights, ()),
+        ("forward", block, (X,)),
+        ("forward + gradient", gradient, (X, y)),
+        ("whole step (+ Adam)", step, (X, y)),
+    ]
+    report("### One train step on TensorFlow (float64, 75 rows, default block)\n")
+    report(f"{len(block.trainable_variables)} weight tensors. Traced with `tf.function`, "
+           f"median of {repeat} calls after two warm-up calls.\n")
+    report("| part | ms (wall) | ms (CPU) | ms with XLA (wall) | ms with XLA (CPU) |")
+    report("|---|---:|---:|---:|---:|")
+    for label, fn, args in parts:
+        cells = []
+        for jit in (False, True):
+            traced = tf.function(fn, jit_compile=jit)
+            traced(*args)
+            traced(*args)
+            wall, cpu = [], []
+            for _ in range(repeat):
+                w, c = time.perf_counter(), time.process_time()
+                traced(*args)
+                wall.append(time.perf_counter() - w)
+                cpu.append(time.process_time() - c)
+            cells += [1000 * float(np.median(wall)), 1000 * float(np.median(cpu))]
+        report(f"| {label} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    graph = tf.function(step).get_concrete_function(X, y).graph
+    report(f"\nThe step's graph holds {len(graph.get_operations())} operations.\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", nargs="+", default=["penguins", "concrete", "diamonds"])
     parser.add_argument("--skip-grid", action="store_true")
+    parser.add_argument("--out", type=Path, default=DOCS / "benchmarks_training.md")
     args = parser.parse_args()
+    import keras
+
     warnings.simplefilter("ignore", ConvergenceWarning)
     report("# Training speed\n")
     report(f"Machine: {machine()}\n")
     fit_times(args.datasets)
     if not args.skip_grid:
         grid_search()
-    report("## Where a fit's time goes (cProfile, cumulative seconds)\n")
-    for name in ("penguins", "diamonds") if "diamonds" in args.datasets else ("penguins",):
-        profile(name)
-    (DOCS / "benchmarks_training.md").write_text("\n".join(LINES) + "\n")
+    # The profile's rows name TensorFlow's functions.
+    if keras.backend.backend() == "tensorflow":
+        report("## Where a fit's time goes (cProfile, cumulative seconds)\n")
+        for name in ("penguins", "diamonds") if "diamonds" in args.datasets else ("penguins",):
+            profile(name)
+        step_parts()
+    args.out.write_text("\n".join(LINES) + "\n")
 
 
 if __name__ == "__main__":
