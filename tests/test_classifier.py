@@ -262,3 +262,60 @@ def test_transformer_pickled_before_target_type_keeps_numeric_targets():
     old.__setstate__(state)
     assert old.get_params()["target_type"] == "continuous"
     np.testing.assert_array_equal(old.transform(X), sfne.transform(X))
+
+
+@pytest.mark.parametrize("kind, n_outputs", [("binary", 1), ("multiclass", 4), ("multilabel-indicator", 3)])
+def test_fit_temperature_finds_the_scale_of_overconfident_logits(kind, n_outputs):
+    from scipy.special import expit, softmax
+
+    from sfne_sklearn.estimators import _labels
+
+    rng = np.random.RandomState(0)
+    logits = rng.normal(scale=2.0, size=(4000, n_outputs))
+    if kind == "multiclass":
+        p = softmax(logits, axis=1)
+        target = np.eye(n_outputs)[[rng.choice(n_outputs, p=row) for row in p]]
+    else:
+        target = (rng.uniform(size=logits.shape) < expit(logits)).astype(float)
+    # Logits 2.5x too large are what an over-confident network outputs.
+    found = _labels.fit_temperature(2.5 * logits, target, kind)
+    assert found == pytest.approx(2.5, rel=0.1)
+    assert _labels.fit_temperature(logits, target, kind) == pytest.approx(1.0, rel=0.1)
+    weights = rng.uniform(0.5, 2.0, size=len(target))
+    weighted = _labels.fit_temperature(2.5 * logits, target, kind, weights)
+    repeated = _labels.cross_entropy(2.5 * logits / weighted, target, kind, weights)
+    assert repeated <= _labels.cross_entropy(2.5 * logits / found, target, kind, weights) + 1e-9
+
+
+def test_early_stopping_divides_the_logits_by_the_temperature_of_the_held_out_rows():
+    from sklearn.utils import check_random_state
+
+    from sfne_sklearn.estimators import _labels
+
+    X, codes = blobs(n_samples=300)
+    X = X + np.random.RandomState(1).normal(scale=1.5, size=X.shape)  # overlapping classes
+    clf = SFNEClassifier(**QUICK, preprocessor=None, random_state=0).fit(X, codes)
+    assert "val_loss" in clf.history_
+    # The split the fit made: its seed is the first one drawn from random_state.
+    split_seed = int(check_random_state(0).randint(np.iinfo(np.int32).max, size=3)[0])
+    target = clf._encode_labels(X, codes).target
+    _, _, _, (X_val, val_target) = clf._validation_split(X, target, None, split_seed)
+    raw = clf.decision_function(X_val) * clf.temperature_
+    assert clf.temperature_ != 1.0
+    assert clf.temperature_ == pytest.approx(
+        _labels.fit_temperature(raw, val_target, "multiclass"), rel=1e-3
+    )
+    assert _labels.cross_entropy(raw / clf.temperature_, val_target, "multiclass") < (
+        _labels.cross_entropy(raw, val_target, "multiclass")
+    )
+    np.testing.assert_array_equal(clf.predict(X_val), raw.argmax(axis=1))
+
+
+def test_no_temperature_without_early_stopping_or_with_a_loss_of_your_own():
+    X, codes = blobs(n_samples=300)
+    assert SFNEClassifier(**QUICK, early_stopping=False, random_state=0).fit(X, codes).temperature_ == 1.0
+    import keras
+
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+    own = SFNEClassifier(**QUICK, loss=loss, random_state=0)
+    assert own.fit(X, codes).temperature_ == 1.0

@@ -165,3 +165,35 @@ def labels(logits, kind, classes, label_dtype):
     if kind == "multiclass":
         return classes[np.argmax(logits, axis=1)]
     return (logits > 0).astype(label_dtype)
+
+
+def cross_entropy(logits, target, kind, sample_weight=None):
+    """Mean cross-entropy of ``logits`` against the network's ``target``.
+
+    ``target`` as the network learns it: a 0/1 column (binary), one-hot rows
+    (multiclass) or a 0/1 matrix (multilabel, the labels' losses averaged).
+    """
+    log_p = log_softmax(logits, axis=1) if kind == "multiclass" else None
+    if log_p is not None:
+        losses = -np.sum(target * log_p, axis=1)
+    else:
+        losses = -np.mean(target * log_expit(logits) + (1 - target) * log_expit(-logits), axis=1)
+    return float(np.average(losses, weights=sample_weight))
+
+
+def fit_temperature(logits, target, kind, sample_weight=None):
+    """The temperature T that minimises the cross-entropy of ``logits / T``.
+
+    Temperature scaling (Guo et al., 2017, "On Calibration of Modern Neural
+    Networks"): one number, so the ranking of the rows and the predicted
+    classes stay as they are. Searched over log T in [log 0.05, log 20].
+    """
+    from scipy.optimize import minimize_scalar
+
+    result = minimize_scalar(
+        lambda log_t: cross_entropy(logits / np.exp(log_t), target, kind, sample_weight),
+        bounds=(np.log(0.05), np.log(20.0)),
+        method="bounded",
+        options={"xatol": 1e-4},
+    )
+    return float(np.exp(result.x))
