@@ -1,5 +1,7 @@
 """The NumPy forward pass that fitted estimators predict with."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,67 @@ def test_equals_the_keras_block(dtype, tolerance):
     got = NumpyForward.from_block(block)(X)
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+
+
+def _perturbed_block(dtype="float64"):
+    """A block whose norms and biases are off their initial ones and zeros.
+
+    NumpyForward folds the output norm's scale and shift into the output
+    projection: with them at 1 and 0, a wrong fold would go unseen.
+    """
+    block = SFNEBlock(input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype)
+    block(np.zeros((1, 5), dtype))
+    rng = np.random.default_rng(1)
+    block.set_weights([w + rng.normal(scale=0.3, size=w.shape) for w in block.get_weights()])
+    return block
+
+
+def _unfolded(weights, x):
+    """``SFNEBlock.fast_forward`` step by step, each weight used as it is."""
+
+    def linear(x, kernel_bias):
+        return x @ kernel_bias[0] + kernel_bias[1]
+
+    def layer_norm(x, gamma_beta_epsilon):
+        gamma, beta, epsilon = gamma_beta_epsilon
+        centred = x - x.mean(axis=1, keepdims=True)
+        return centred / np.sqrt((centred**2).mean(axis=1, keepdims=True) + epsilon) * gamma + beta
+
+    z = linear(x, weights["input_projection"])
+    for layer in weights["hidden_layers"]:
+        z = z + np.maximum(linear(z, layer), 0)
+    zn = layer_norm(z, weights["norm"])
+    global_features = zn * (zn @ weights["global_weights"])
+    local_features = zn * (zn @ weights["local_weights"])
+    z = z + linear(np.concatenate([global_features, local_features], axis=1), weights["combine"])
+    return linear(layer_norm(z, weights["output_norm"]), weights["output_projection"])
+
+
+def test_the_folded_path_equals_the_unfolded_steps_and_keras():
+    block = _perturbed_block()
+    forward = NumpyForward.from_block(block)
+    assert not np.allclose(forward.weights["output_norm"][0], 1.0)
+    X = np.random.default_rng(0).normal(scale=3.0, size=(200, 5))
+    got = forward(X)
+    np.testing.assert_allclose(got, _unfolded(forward.weights, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, np.asarray(block(X)), rtol=1e-10, atol=1e-10)
+    # One row, as a server predicts.
+    np.testing.assert_allclose(forward(X[:1]), got[:1], rtol=1e-12, atol=1e-12)
+
+
+def test_pickles_hold_the_weights_and_older_ones_load(monkeypatch):
+    forward = NumpyForward.from_block(_perturbed_block())
+    X = np.random.default_rng(0).normal(size=(10, 5))
+    # The derived arrays are made again on loading, never stored.
+    assert set(forward.__getstate__()) == {"weights", "dtype"}
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(forward))(X), forward(X))
+    # A pickle of the NumpyForward without derived arrays: its plain __dict__.
+    older = object.__new__(NumpyForward)
+    older.__dict__.update(weights=forward.weights, dtype=forward.dtype)
+    with monkeypatch.context() as patched:
+        patched.delattr(NumpyForward, "__getstate__")
+        data = pickle.dumps(older)
+    np.testing.assert_array_equal(pickle.loads(data)(X), forward(X))
 
 
 def test_large_inputs_go_through_in_chunks():

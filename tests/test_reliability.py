@@ -1,6 +1,7 @@
 """Bad input, divergence and concurrent predictions (docs/reliability.md)."""
 
 import pickle
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
@@ -9,9 +10,11 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils import check_array
 
 from _frames import TINY, regression_data
 from sfne_sklearn import SFNERegressor, SFNETransformer
+from sfne_sklearn.estimators import _base
 
 
 # Two-epoch fits always stop "while still improving".
@@ -145,6 +148,120 @@ def test_bad_input_is_refused_at_predict(numpy_model, numpy_data, make, error, m
 def test_wrong_dataframe_columns_at_predict(frame_model, frame_data, change, match):
     with pytest.raises(ValueError, match=match):
         frame_model.predict(change(frame_data[0]))
+
+
+# Predicting checks a float array, or a DataFrame with the columns of fit,
+# in a few µs, and anything else the full scikit-learn way: either way the
+# outcome (value, error or warning) must be the same.
+def _outcome(call):
+    """The value of ``call()`` or its error, and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = ("value", repr(call().tolist()))  # NaN equals NaN here
+        except Exception as exc:  # noqa: BLE001 - the error is the outcome
+            result = ("error", type(exc), str(exc))
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def _not_called(*args, **kwargs):
+    raise AssertionError("called")
+
+
+@pytest.fixture(scope="module")
+def plain_model(numpy_data):
+    return SFNERegressor(**TINY, preprocessor=None).fit(*numpy_data)
+
+
+ARRAYS = {
+    "float64": lambda X: X,
+    "float32": lambda X: X.astype(np.float32),
+    "fortran": np.asfortranarray,
+    "nan": lambda X: with_value(X, np.nan),
+    "inf": lambda X: with_value(X, np.inf),
+    "-inf": lambda X: with_value(X, -np.inf),
+    "sum-overflows": lambda X: np.full(X.shape, 1e308),
+    "infinities-of-both-signs": lambda X: with_value(with_value(X, np.inf), -np.inf, (0, 1)),
+    "fewer-features": lambda X: X[:, :3],
+    "more-features": lambda X: np.hstack([X, X]),
+    "1d": lambda X: X[0],
+    "empty": lambda X: X[:0],
+    "3d": lambda X: X.reshape(len(X), 2, 2),
+    "object-numbers": lambda X: X.astype(object),
+    "strings": lambda X: np.full(X.shape, "a", dtype=object),
+    "ints": lambda X: np.round(X).astype(int),
+    "float16": lambda X: X.astype(np.float16),
+    "big-endian": lambda X: X.astype(">f8"),
+    "matrix": np.asmatrix,
+    "list": lambda X: X.tolist(),
+}
+# Only these take the quick check; every other goes the full way.
+QUICK_ARRAYS = {"float64", "float32", "fortran"}
+
+
+@pytest.mark.parametrize("model", ["numpy_model", "plain_model"])
+@pytest.mark.parametrize("kind", list(ARRAYS))
+def test_the_quick_check_of_arrays_changes_no_outcome(
+    model, kind, numpy_data, request, monkeypatch
+):
+    est = request.getfixturevalue(model)
+    X = ARRAYS[kind](numpy_data[0])
+    quick = _outcome(lambda: est.predict(X))
+    if kind in QUICK_ARRAYS:
+        # These predict without scikit-learn's validation functions (but
+        # for the cast of float32 features to a float64 network).
+        with monkeypatch.context() as patched:
+            patched.setattr(_base, "validate_data", _not_called)
+            if X.dtype == est._dtype:
+                patched.setattr(_base, "check_array", _not_called)
+            est.predict(X)
+    monkeypatch.setattr(_base, "_passes_check_array", lambda *args, **kwargs: False)
+    assert _outcome(lambda: est.predict(X)) == quick
+
+
+@pytest.mark.parametrize("kind", list(ARRAYS))
+def test_the_quick_check_passes_only_arrays_check_array_returns_as_they_are(kind, numpy_data):
+    X = ARRAYS[kind](numpy_data[0])
+    dtypes = (np.float64, np.float32)
+    quick = _base._passes_check_array(X, dtypes, n_features=4)
+    assert quick == (kind in QUICK_ARRAYS)
+    if quick:
+        assert check_array(X, dtype=dtypes) is X
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f,
+        lambda f: f.drop(columns="num"),
+        lambda f: f.assign(extra=1.0),
+        lambda f: f.rename(columns={"num": "number"}),
+        lambda f: f[list(reversed(f.columns))],
+        lambda f: f.iloc[:0],
+        lambda f: f.set_axis(range(f.shape[1]), axis=1),
+        lambda f: f.set_axis([*f.columns[:-1], 7], axis=1),
+        # Equal to the names of fit, but no str: scikit-learn warns.
+        lambda f: f.set_axis(pd.Index([np.str_(c) for c in f.columns], dtype=object), axis=1),
+    ],
+    ids=[
+        "as-in-fit",
+        "missing",
+        "extra",
+        "renamed",
+        "reordered",
+        "empty",
+        "int-names",
+        "mixed",
+        "numpy-str-names",
+    ],
+)
+def test_the_quick_check_of_column_names_changes_no_outcome(
+    change, frame_model, frame_data, monkeypatch
+):
+    frame = change(frame_data[0])
+    quick = _outcome(lambda: frame_model.predict(frame))
+    monkeypatch.setattr(_base, "_has_fitted_names", lambda *args: False)
+    assert _outcome(lambda: frame_model.predict(frame)) == quick
 
 
 def test_text_in_a_numeric_column_names_the_column(frame_model, frame_data):

@@ -45,6 +45,25 @@ class NumpyForward:
     def __init__(self, weights, dtype):
         self.weights = weights
         self.dtype = np.dtype(dtype)
+        # Derived from the weights, once: a one-row prediction costs in
+        # NumPy calls, not in flops. Both convolution matrices side by side
+        # take one product for the two branches; the output norm's scale
+        # and shift fold into the output projection.
+        self._both_kernels = np.hstack([weights["global_weights"], weights["local_weights"]])
+        gamma, beta, _ = weights["output_norm"]
+        kernel, bias = weights["output_projection"]
+        self._output_projection = (gamma[:, None] * kernel, beta @ kernel + bias)
+        # A column of 1/width: row means of the hidden state as one product.
+        width = weights["norm"][0].shape[0]
+        self._averaging = np.full((width, 1), 1.0 / width, dtype=self.dtype)
+
+    # Pickles hold the weights and the dtype alone, as before the derived
+    # arrays existed; loading derives them again.
+    def __getstate__(self):
+        return {"weights": self.weights, "dtype": self.dtype}
+
+    def __setstate__(self, state):
+        self.__init__(state["weights"], state["dtype"])
 
     @classmethod
     def from_block(cls, block):
@@ -87,20 +106,16 @@ class NumpyForward:
         for layer in w["hidden_layers"]:
             h = _linear(z, layer)
             z += np.maximum(h, 0, out=h)
-        # Steps 4-6: Z . (Z K) with the global and the local convolution matrix.
-        zn = _layer_norm(z, w["norm"])
-        global_features = zn @ w["global_weights"]
-        global_features *= zn
-        local_features = zn @ w["local_weights"]
-        local_features *= zn
-        # Steps 7-8: combine both branches onto Z (the combining kernel split
-        # in two, rather than concatenating), normalise and project.
-        kernel, bias = w["combine"]
-        width = global_features.shape[1]
-        z += global_features @ kernel[:width]
-        z += local_features @ kernel[width:]
-        z += bias
-        return _linear(_layer_norm(z, w["output_norm"]), w["output_projection"])
+        # Steps 4-6: Z . (Z K) with the global and the local convolution
+        # matrix, side by side: [Z Kg | Z Kl] times [Z | Z].
+        zn = _layer_norm(z, w["norm"], self._averaging)
+        both = zn @ self._both_kernels
+        halves = both.reshape(len(zn), 2, -1)  # a view of both
+        halves *= zn[:, None, :]
+        # Steps 7-8: combine both branches onto Z, normalise and project.
+        z += _linear(both, w["combine"])
+        normalised = _layer_norm(z, w["output_norm"], self._averaging, scale=False)
+        return _linear(normalised, self._output_projection)
 
 
 def _linear(x, kernel_bias):
@@ -110,11 +125,16 @@ def _linear(x, kernel_bias):
     return out
 
 
-def _layer_norm(x, gamma_beta_epsilon):
+def _layer_norm(x, gamma_beta_epsilon, averaging, scale=True):
+    """Layer normalisation; without ``gamma`` and ``beta`` where ``scale`` is False."""
     gamma, beta, epsilon = gamma_beta_epsilon
-    out = x - x.mean(axis=1, keepdims=True)
-    variance = np.einsum("ij,ij->i", out, out)[:, None] / x.shape[1]
-    out *= 1.0 / np.sqrt(variance + epsilon)
-    out *= gamma
-    out += beta
+    # ``averaging``: a column of 1/width; the mean and the variance take
+    # one product each, already (n, 1) as the broadcast needs.
+    out = x - x @ averaging
+    variance = (out * out) @ averaging
+    variance += epsilon
+    out /= np.sqrt(variance, out=variance)
+    if scale:
+        out *= gamma
+        out += beta
     return out
