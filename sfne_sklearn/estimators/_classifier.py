@@ -7,6 +7,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _labels
 from ._base import BaseSFNE
+from ._dask import lazy_on_dask
 
 
 class SFNEClassifier(ClassifierMixin, BaseSFNE):
@@ -211,6 +212,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         self.n_outputs_ = encoded.target.shape[1]
         return self._fit_network(X, encoded.target, sample_weight)
 
+    @lazy_on_dask
     def decision_function(self, X):
         """The network's logits for ``X``.
 
@@ -228,6 +230,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         logits = self._transform_input(X)
         return logits[:, 0] if self._label_kind == "binary" else logits
 
+    @lazy_on_dask
     def predict_proba(self, X):
         """Class probabilities of ``X``.
 
@@ -244,6 +247,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         """
         return _labels.probabilities(self._transform_input(X), self._label_kind)
 
+    @lazy_on_dask
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed without underflow.
 
@@ -259,6 +263,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         """
         return _labels.log_probabilities(self._transform_input(X), self._label_kind)
 
+    @lazy_on_dask
     def predict(self, X):
         """Predict class labels for ``X``.
 

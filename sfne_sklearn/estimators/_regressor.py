@@ -3,6 +3,7 @@
 from sklearn.base import RegressorMixin
 
 from ._base import BaseSFNE
+from ._dask import lazy_on_dask
 
 
 class SFNERegressor(RegressorMixin, BaseSFNE):
@@ -178,6 +179,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         self.n_outputs_ = y2d.shape[1]
         return self._fit_network(X, y2d, sample_weight)
 
+    @lazy_on_dask
     def predict(self, X):
         """Predict targets for ``X``.
 

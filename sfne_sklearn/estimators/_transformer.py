@@ -8,6 +8,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSFNE
+from ._dask import lazy_on_dask
 
 
 class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFNE):
@@ -202,6 +203,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             return dtype.kind in "bOSU" or isinstance(dtype, pd.StringDtype)
         return np.dtype(dtype).kind in "bOSU"
 
+    @lazy_on_dask
     def transform(self, X):
         """Compute the learnt features of ``X``.
 
