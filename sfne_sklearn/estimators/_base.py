@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _labels
+from ._incremental import trainer_to_state
 from ..preprocessing._columns import (
     NumericSteps,
     check_numeric_columns,
@@ -248,6 +249,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "_dtype",
         "_y_mean",
         "_y_scale",
+        # partial_fit's training state (see _incremental).
+        "_trainer",
+        "_trainer_state",
+        "_stream_seeds",
     )
 
     def _fit_network(self, X, y=None, sample_weight=None):
@@ -590,6 +595,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if "_model_state" in self.__dict__ and in_archive():
             self.model_  # sfne_sklearn.save stores the model as a .keras file
         state = dict(super().__getstate__())
+        # partial_fit's compiled model travels as its weights and optimizer state.
+        trainer_to_state(state)
         loaded = state.pop("_model_state", None)
         model = state.get("model_")
         if model is not None:
@@ -616,7 +623,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             check_versions(versions, what, part="rest")
             self._model_state = {"state": saved, "versions": versions, "what": what}
             return
-        check_versions(versions, what)
+        # Without a model (unfitted) there is no Keras side to compare.
+        check_versions(versions, what, part="all" if saved is not None else "rest")
         if isinstance(saved, dict):
             # Written before the NumPy forward pass existed, or by save().
             self._set_fitted_model(model_from_state(saved))
