@@ -39,6 +39,7 @@ from ..serving._persistence import (
     model_to_state,
 )
 from ..training import require_keras
+from ..training._arrays import aligned_take
 
 # Keras, its backend and the training modules are imported by the methods
 # that train: a fitted estimator predicts with NumPy alone (see
@@ -529,8 +530,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         )
         weights = None if sample_weight is None else sample_weight[val]
         validation = (Xt[val], target[val]) if weights is None else (Xt[val], target[val], weights)
-        sw_train = None if sample_weight is None else sample_weight[train]
-        return Xt[train], target[train], sw_train, validation
+        # The one copy of the training rows, aligned so that TensorFlow
+        # shares it instead of copying it again (see training._arrays).
+        sw_train = None if sample_weight is None else aligned_take(sample_weight, train)
+        return aligned_take(Xt, train), aligned_take(target, train), sw_train, validation
 
     def _strata(self, target, n_val):
         """Class of each row, to stratify the validation split by, or None."""
