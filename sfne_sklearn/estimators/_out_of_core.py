@@ -33,7 +33,26 @@ from ._dask import is_dask_dataframe
 _MAX_VALIDATION_ROWS = 100_000
 
 
-def _y_partitions(X, y, n_parts):
+_TARGET = "__sfne_target__"
+
+
+def _split_target(part):
+    return part.drop(columns=_TARGET), part[_TARGET]
+
+
+def _pair(x_part, y_part):
+    return x_part, y_part
+
+
+def _partition_pairs(X, y):
+    """One dask Delayed per partition, computing ``(X_part, y_part)`` together.
+
+    For a DataFrame, ``y`` joins ``X`` as a column first: dask may fuse the
+    partitions of a narrow projection (``ddf["target"]``) differently from
+    those of ``X``, and one computation reads each file once.
+    """
+    import dask
+
     from ..preprocessing._dask_stats import delayed_partitions
 
     if not hasattr(y, "__dask_graph__"):
@@ -41,17 +60,28 @@ def _y_partitions(X, y, n_parts):
             f"A dask X needs a dask y with the same partitions; got y of type "
             f"{type(y).__name__}. Pass y as a dask Series or Array (e.g. ddf['target'])."
         )
-    if not is_dask_dataframe(X) and not hasattr(y, "to_frame"):
-        y = y.rechunk((X.chunks[0],) + tuple((-1,) * (y.ndim - 1)))
-    parts = list(y.to_delayed()) if hasattr(y, "npartitions") else list(
-        y.to_delayed().ravel()
-    )
-    if len(parts) != n_parts:
+    if is_dask_dataframe(X):
+        if getattr(y, "ndim", None) != 1 or not hasattr(y, "to_frame"):
+            raise ValueError(
+                f"With a dask DataFrame X, pass y as a dask Series (one target column); "
+                f"got a {type(y).__name__}."
+            )
+        try:
+            combined = X.assign(**{_TARGET: y})
+        except Exception as exc:  # dask's own message says why
+            raise ValueError(
+                f"y does not line up with X's partitions ({exc}); take both from one "
+                "dask DataFrame."
+            ) from exc
+        return [dask.delayed(_split_target)(p) for p in combined.to_delayed()]
+    x_parts = delayed_partitions(X)
+    if hasattr(y, "to_frame") or getattr(y, "ndim", 0) not in (1, 2) or y.shape[0] != X.shape[0]:
         raise ValueError(
-            f"y has {len(parts)} partitions but X has {n_parts}; split y as X is "
-            "(take both from one dask DataFrame)."
+            f"With a dask Array X, pass y as a dask Array of {X.shape[0]} rows; got "
+            f"{type(y).__name__} of shape {getattr(y, 'shape', None)}."
         )
-    return y, parts
+    y = y.rechunk((X.chunks[0],) + tuple((-1,) * (y.ndim - 1)))
+    return [dask.delayed(_pair)(x, t) for x, t in zip(x_parts, y.to_delayed().ravel())]
 
 
 def _target_statistics(estimator, y):
@@ -119,9 +149,8 @@ def fit_out_of_core(estimator, X, y, sample_weight):
         int(s) for s in rng.randint(np.iinfo(np.int32).max, size=3)
     )
 
-    x_parts = delayed_partitions(X)
-    y, y_parts = _y_partitions(X, y, len(x_parts))
-    head = dask.compute(x_parts[0])[0]
+    pairs = _partition_pairs(X, y)
+    head = dask.compute(delayed_partitions(X)[0])[0]
     head = estimator._validate_X(head, reset=True)
     if estimator.preprocessor == "auto":
         estimator.preprocessor_, lengths = fit_auto_on_dask(X, head)
@@ -156,12 +185,12 @@ def fit_out_of_core(estimator, X, y, sample_weight):
                            monitor="val_loss" if early else "loss")
     wait = 0
     for epoch in range(estimator.epochs):
-        order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(x_parts))
+        order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(pairs))
         total, seen = 0.0, 0
         for i in order:
-            if lengths[i] == 0:
+            X_part, y_part = dask.compute(pairs[i])[0]
+            if len(X_part) == 0:
                 continue
-            X_part, y_part = dask.compute(x_parts[i], y_parts[i])
             Xt = estimator._features(estimator._validate_X(X_part, reset=False))
             target = np.asarray(_target_of(estimator, y_part), dtype=estimator._dtype)
             if early:
@@ -174,7 +203,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             loss = trainer.one_pass(
                 Xt, target, sample_weight=None,
                 batch_size=min(batch_size, len(Xt)),
-                seed=shuffle_seed + epoch * len(x_parts) + int(i),
+                seed=shuffle_seed + epoch * len(pairs) + int(i),
             )
             total, seen = total + loss * len(Xt), seen + len(Xt)
             del X_part, y_part, Xt, target  # one partition in memory at a time
