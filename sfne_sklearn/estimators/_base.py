@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _labels
+from ._incremental import trainer_to_state
 from ..preprocessing._columns import (
     NumericSteps,
     check_numeric_columns,
@@ -38,6 +39,7 @@ from ..serving._persistence import (
     model_to_state,
 )
 from ..training import require_keras
+from ..training._arrays import aligned_take
 
 # Keras, its backend and the training modules are imported by the methods
 # that train: a fitted estimator predicts with NumPy alone (see
@@ -263,6 +265,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "_dtype",
         "_y_mean",
         "_y_scale",
+        # partial_fit's training state (see _incremental).
+        "_trainer",
+        "_trainer_state",
+        "_stream_seeds",
     )
 
     def _fit_network(self, X, y=None, sample_weight=None):
@@ -283,6 +289,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         model, history, stopper = self._train(
             data, init_seed=int(seeds[1]), shuffle_seed=int(seeds[2])
         )
+        self._calibrate(model, data.validation)
         self._record_fit(model, history, stopper, data.validation is not None)
         return self
 
@@ -486,6 +493,12 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         )
         return guard.history
 
+    def _calibrate(self, block, validation):
+        """Adjust the trained ``block`` on the held-out rows (None: no early stopping).
+
+        Nothing here; the classifier fits a temperature.
+        """
+
     def _record_fit(self, model, history, stopper, early_stopping):
         """Set the fitted attributes and warn if training had not converged."""
         self.history_ = history
@@ -538,8 +551,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         )
         weights = None if sample_weight is None else sample_weight[val]
         validation = (Xt[val], target[val]) if weights is None else (Xt[val], target[val], weights)
-        sw_train = None if sample_weight is None else sample_weight[train]
-        return Xt[train], target[train], sw_train, validation
+        # The one copy of the training rows, aligned so that TensorFlow
+        # shares it instead of copying it again (see training._arrays).
+        sw_train = None if sample_weight is None else aligned_take(sample_weight, train)
+        return aligned_take(Xt, train), aligned_take(target, train), sw_train, validation
 
     def _strata(self, target, n_val):
         """Class of each row, to stratify the validation split by, or None."""
@@ -604,6 +619,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if "_model_state" in self.__dict__ and in_archive():
             self.model_  # sfne_sklearn.save stores the model as a .keras file
         state = dict(super().__getstate__())
+        # partial_fit's compiled model travels as its weights and optimizer state.
+        trainer_to_state(state)
         loaded = state.pop("_model_state", None)
         model = state.get("model_")
         if model is not None:
@@ -630,7 +647,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             check_versions(versions, what, part="rest")
             self._model_state = {"state": saved, "versions": versions, "what": what}
             return
-        check_versions(versions, what)
+        # Without a model (unfitted) there is no Keras side to compare.
+        check_versions(versions, what, part="all" if saved is not None else "rest")
         if isinstance(saved, dict):
             # Written before the NumPy forward pass existed, or by save().
             self._set_fitted_model(model_from_state(saved))

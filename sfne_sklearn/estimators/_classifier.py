@@ -3,10 +3,13 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
 from . import _labels
 from ._base import BaseSFNE
+from ._dask import is_dask_collection, lazy_on_dask
+from ._incremental import partial_fit_network, started
+from ._out_of_core import fit_out_of_core
 
 
 class SFNEClassifier(ClassifierMixin, BaseSFNE):
@@ -89,8 +92,8 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         was on.
     temperature_ : float
         The temperature the trained logits were divided by (folded into the
-        block's output projection); 1.0 without early stopping or with a
-        ``loss`` of your own.
+        block's output projection); 1.0 without early stopping, with a
+        ``loss`` of your own, or when trained by :meth:`partial_fit` alone.
     n_outputs_ : int
         Number of logits: 1 for two classes, else one per class or label.
     n_features_in_ : int
@@ -201,6 +204,9 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        if is_dask_collection(X):
+            # Out of core: statistics by dask reductions, then partitions streamed.
+            return fit_out_of_core(self, X, y, sample_weight)
         self._validate_params()
         X = self._validate_X(X, reset=True)
         encoded = self._encode_labels(X, y)
@@ -220,25 +226,93 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         self.n_outputs_ = encoded.target.shape[1]
         return self._fit_network(X, encoded.target, sample_weight)
 
-    def _train(self, data, *, init_seed, shuffle_seed):
-        block, history, stopper = super()._train(
-            data, init_seed=init_seed, shuffle_seed=shuffle_seed
-        )
+    def _calibrate(self, block, validation):
         self.temperature_ = 1.0
-        if data.validation is not None and isinstance(self.loss, str) and self.loss == "auto":
+        if validation is not None and isinstance(self.loss, str) and self.loss == "auto":
             # Early stopping chose the epoch by these rows' cross-entropy;
             # one temperature fitted on them corrects the logits' scale
             # (3-fold CV on the benchmark sets' training rows: lower log
             # loss on 4 of 5, docs/benchmarks.md).
-            X_val, target_val, *weights = data.validation
+            X_val, target_val, *weights = validation
             logits = np.asarray(block(X_val))
             self.temperature_ = _labels.fit_temperature(
                 logits, target_val, self._label_kind, *weights
             )
             projection = block.output_projection
             projection.set_weights([w / self.temperature_ for w in projection.get_weights()])
-        return block, history, stopper
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one pass over the chunk ``X``, ``y``, continuing earlier calls.
+
+        scikit-learn's incremental-learning convention, as
+        :meth:`SFNERegressor.partial_fit`: the first call on an unfitted
+        classifier fits the preprocessor on its chunk (or uses a
+        ``preprocessor`` already fitted) and must be told every class;
+        later calls keep the weights and the optimizer's state. One seeded
+        epoch per call, no early stopping. Binary and multiclass labels
+        only (multilabel targets need :meth:`fit`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            One chunk of training data, with the same columns every call.
+        y : array-like of shape (n_samples,)
+            Class labels of the chunk.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data set. Required on the first call
+            (a chunk may lack some classes); later calls may omit it, or
+            must pass the same classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, times ``class_weight`` (a dict; "balanced"
+            needs the whole data set, so :meth:`fit`).
+
+        Returns
+        -------
+        self : SFNEClassifier
+            The classifier; ``n_iter_`` counts the passes.
+        """
+        name = type(self).__name__
+        first = not started(self)
+        if first:
+            self._validate_params()
+            if classes is None:
+                raise ValueError(
+                    f"{name}.partial_fit needs classes= on its first call: every class "
+                    "of the data set, since a chunk may lack some."
+                )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differ from the classes of the "
+                f"earlier calls, {self.classes_.tolist()}; pass the same classes, or none."
+            )
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                f"class_weight={self.class_weight!r} needs the class counts of the whole "
+                "data set, which partial_fit does not see; pass a dict of weights."
+            )
+        X = self._validate_X(X, reset=first)
+        encoded = _labels.encode_with_classes(
+            y, self.classes_ if classes is None else classes, estimator=name
+        )
+        if first:
+            self.classes_ = encoded.classes
+            self._label_kind = encoded.kind
+            self._label_dtype = encoded.label_dtype
+            self.n_outputs_ = encoded.target.shape[1]
+            self.temperature_ = 1.0
+        elif self._label_kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"This {name} was fitted on a multilabel y; partial_fit takes class labels."
+            )
+        check_consistent_length(X, encoded.target)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _labels.class_weights(
+            self.class_weight, encoded, sample_weight, estimator=name
+        )
+        return partial_fit_network(self, X, encoded.target, sample_weight)
+
+    @lazy_on_dask
     def decision_function(self, X):
         """The network's logits for ``X``.
 
@@ -256,6 +330,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         logits = self._transform_input(X)
         return logits[:, 0] if self._label_kind == "binary" else logits
 
+    @lazy_on_dask
     def predict_proba(self, X):
         """Class probabilities of ``X``.
 
@@ -272,6 +347,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         """
         return _labels.probabilities(self._transform_input(X), self._label_kind)
 
+    @lazy_on_dask
     def predict_log_proba(self, X):
         """Logarithms of :meth:`predict_proba`, computed without underflow.
 
@@ -287,6 +363,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         """
         return _labels.log_probabilities(self._transform_input(X), self._label_kind)
 
+    @lazy_on_dask
     def predict(self, X):
         """Predict class labels for ``X``.
 

@@ -104,6 +104,41 @@ def encode_labels(y, *, estimator):
     return EncodedLabels(classes, kind, target, codes, y.dtype)
 
 
+def encode_with_classes(y, classes, *, estimator):
+    """Encode a chunk of labels ``y`` against ``classes`` known in advance.
+
+    For ``partial_fit``: a chunk may lack some of the classes, so they are
+    given (sorted, as ``np.unique`` sorts them) instead of read from ``y``.
+    Binary and multiclass targets only.
+    """
+    y = _label_array(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"{estimator}.partial_fit takes 1-D class labels; got y of shape {y.shape}. "
+            "Fit multilabel targets with fit()."
+        )
+    classes = np.unique(np.asarray(classes))
+    if len(classes) < 2:
+        raise ValueError(
+            f"{estimator}.partial_fit needs at least 2 classes; got classes={classes.tolist()}."
+        )
+    codes = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    unknown = classes[codes] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y holds labels that are not in classes: {np.unique(y[unknown]).tolist()[:5]}; "
+            f"classes={classes.tolist()}. Pass every label in classes on the first "
+            "partial_fit call."
+        )
+    if len(classes) == 2:
+        kind, target = "binary", codes.astype(np.float64).reshape(-1, 1)
+    else:
+        kind, target = "multiclass", np.eye(len(classes))[codes]
+    return EncodedLabels(classes, kind, target, codes, y.dtype)
+
+
 def class_weights(class_weight, encoded, sample_weight, *, estimator):
     """Row weights for ``class_weight``, times ``sample_weight``.
 

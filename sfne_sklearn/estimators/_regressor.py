@@ -3,6 +3,9 @@
 from sklearn.base import RegressorMixin
 
 from ._base import BaseSFNE
+from ._dask import is_dask_collection, lazy_on_dask
+from ._incremental import partial_fit_network, started
+from ._out_of_core import fit_out_of_core
 
 
 class SFNERegressor(RegressorMixin, BaseSFNE):
@@ -171,6 +174,9 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        if is_dask_collection(X):
+            # Out of core: statistics by dask reductions, then partitions streamed.
+            return fit_out_of_core(self, X, y, sample_weight)
         X = self._validate_X(X, reset=True)
         y = self._validate_y(X, y)
         self._y_ndim = y.ndim
@@ -178,6 +184,57 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         self.n_outputs_ = y2d.shape[1]
         return self._fit_network(X, y2d, sample_weight)
 
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one pass over the chunk ``X``, ``y``, continuing earlier calls.
+
+        scikit-learn's incremental-learning convention: a loop over chunks
+        (or ``dask_ml.wrappers.Incremental``) trains one network on more
+        rows than fit in memory. The first call on an unfitted estimator
+        fits the preprocessor and the target's standardisation on its
+        chunk (a ``preprocessor`` that is already fitted is used as it is);
+        later calls reuse them, and keep the weights and the optimizer's
+        state. After :meth:`fit`, training continues from the fitted
+        network. There is no validation split or early stopping: each call
+        is one epoch over its chunk, shuffled with a seed from
+        ``random_state`` and the call's number.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            One chunk of training data, with the same columns every call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values of the chunk.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rescaled to mean 1 within the chunk.
+
+        Returns
+        -------
+        self : SFNERegressor
+            The estimator; ``n_iter_`` counts the passes (and the epochs
+            of a preceding :meth:`fit`), ``history_["loss"]`` has each
+            pass's training loss.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        first = not started(self)
+        if first:
+            self._validate_params()
+        X = self._validate_X(X, reset=first)
+        y = self._validate_y(X, y)
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first:
+            self._y_ndim = y.ndim
+            self.n_outputs_ = y2d.shape[1]
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} output(s) but {type(self).__name__} was trained on "
+                f"{self.n_outputs_}; pass the same target columns in every partial_fit."
+            )
+        return partial_fit_network(self, X, y2d, sample_weight)
+
+    @lazy_on_dask
     def predict(self, X):
         """Predict targets for ``X``.
 

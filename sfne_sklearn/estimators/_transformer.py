@@ -8,6 +8,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSFNE
+from ._dask import lazy_on_dask
+from ._incremental import partial_fit_network, started
 
 
 class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFNE):
@@ -181,7 +183,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         """
         self._validate_params()
         X = self._validate_X(X, reset=True)
-        for name in ("classes_", "_label_kind", "_label_dtype"):
+        for name in ("classes_", "_label_kind", "_label_dtype", "_y_kind"):
             self.__dict__.pop(name, None)
         if y is not None and self._holds_classes(y):
             y = self._encode_labels(X, y).target
@@ -189,6 +191,58 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             y = self._validate_y(X, y)
             y = y.reshape(-1, 1) if y.ndim == 1 else y
         return self._fit_network(X, y, sample_weight)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train one pass over the chunk ``X``, continuing earlier calls.
+
+        As :meth:`SFNERegressor.partial_fit`: the first call on an unfitted
+        transformer fits the preprocessor on its chunk (or uses a
+        ``preprocessor`` already fitted), later calls keep the weights and
+        the optimizer's state, one seeded epoch per call, no early stopping.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            One chunk of training data, with the same columns every call.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Numeric target of the chunk, or None to learn the features by
+            reconstructing the preprocessed ``X``. Class labels need
+            :meth:`fit` (the classes are not known from one chunk).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        self : SFNETransformer
+            The transformer; ``n_iter_`` counts the passes.
+        """
+        first = not started(self)
+        if first:
+            self._validate_params()
+        X = self._validate_X(X, reset=first)
+        if y is not None and self._holds_classes(y):
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit takes a numeric y or None; got class "
+                "labels. Fit on them with fit(), or pass target_type='continuous' for "
+                "numbers."
+            )
+        if "classes_" in self.__dict__ and not first:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on class labels; partial_fit cannot "
+                "continue it. Call fit() again, or start partial_fit on a fresh transformer."
+            )
+        if first:
+            self._y_kind = None if y is None else "numbers"
+        elif "_y_kind" in self.__dict__ and (y is None) != (self._y_kind is None):
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit: the first call was "
+                f"{'with' if self._y_kind else 'without'} a target y; pass "
+                f"{'y' if self._y_kind else 'y=None'} in every call, as in the first."
+            )
+        if y is not None:
+            y = self._validate_y(X, y)
+            y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return partial_fit_network(self, X, y, sample_weight)
 
     def _holds_classes(self, y):
         if self.target_type != "auto":
@@ -202,6 +256,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             return dtype.kind in "bOSU" or isinstance(dtype, pd.StringDtype)
         return np.dtype(dtype).kind in "bOSU"
 
+    @lazy_on_dask
     def transform(self, X):
         """Compute the learnt features of ``X``.
 

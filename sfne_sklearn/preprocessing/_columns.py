@@ -105,6 +105,20 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         X = validate_data(self, X, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan")
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        # A few columns at a time: the temporaries below are the size of
+        # the block, not five more copies of X.
+        skew = np.zeros(X.shape[1])
+        non_negative = np.ones(X.shape[1], dtype=bool)
+        step = max(1, (1 << 22) // max(X.shape[0], 1))
+        for start in range(0, X.shape[1], step):
+            block = slice(start, start + step)
+            skew[block], non_negative[block] = self._block_skew(X[:, block], weights)
+        self.log_columns_ = np.flatnonzero((skew > self.threshold) & non_negative)
+        return self
+
+    @staticmethod
+    def _block_skew(X, weights):
+        """Weighted skewness and non-negativity of the columns of ``X``."""
         observed = ~np.isnan(X) & (weights[:, None] > 0)
         w = np.where(observed, weights[:, None], 0.0)
         total = np.maximum(w.sum(axis=0), np.finfo(float).tiny)
@@ -115,9 +129,7 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         third = (w * centred**3).sum(axis=0) / total
         with np.errstate(divide="ignore", invalid="ignore"):
             skew = np.where(var > 0, third / var**1.5, 0.0)
-        non_negative = np.all(np.where(observed, values >= 0, True), axis=0)
-        self.log_columns_ = np.flatnonzero((skew > self.threshold) & non_negative)
-        return self
+        return skew, np.all(np.where(observed, values >= 0, True), axis=0)
 
     def transform(self, X):
         check_is_fitted(self)

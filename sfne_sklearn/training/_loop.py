@@ -228,9 +228,10 @@ def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
     import tensorflow as tf
 
     n_rows = x.shape[0]
-    tensors = tuple(
-        tf.constant(a) for a in (x, y, sample_weight) if a is not None
-    )
+    from ._arrays import as_tensor
+
+    # Shared with the arrays where aligned (see _arrays), else copied.
+    tensors = tuple(as_tensor(a) for a in (x, y, sample_weight) if a is not None)
 
     def one_epoch(epoch):
         rows = tf.range(n_rows)

@@ -1,0 +1,243 @@
+"""``fit`` on a dask DataFrame or Array: training out of core.
+
+1. Statistics from every partition (``preprocessing._dask_stats``): the
+   ``"auto"`` preprocessor's, the target's mean and scale (regressor) or
+   its classes (classifier), by dask reductions.
+2. Epochs streamed partition by partition: each epoch visits the
+   partitions in a seeded order, loads one (``dask.compute``), preprocesses
+   it and trains one shuffled pass over its rows (seeded by the epoch and
+   the partition), then drops it. The weights and the optimizer's state go
+   on from partition to partition (``training._stream``).
+3. Early stopping: a seeded share of the rows of every partition (at most
+   ``_MAX_VALIDATION_ROWS`` in all) is held out, collected while the first
+   epoch streams, kept in memory preprocessed, and scored after each
+   epoch; the best epoch's weights are kept, as in an in-memory fit.
+
+Every random choice comes from seeds drawn from ``random_state`` as in an
+in-memory fit, so a fit with an int ``random_state`` is reproducible. It
+is not the same model as the in-memory fit on the same rows: the rows are
+shuffled within partitions, not across the whole table.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+from sklearn.base import is_classifier
+from sklearn.utils import check_random_state
+
+from . import _labels
+from ._dask import is_dask_dataframe
+
+# Held-out rows kept in memory for early stopping, at most.
+_MAX_VALIDATION_ROWS = 100_000
+
+
+_TARGET = "__sfne_target__"
+
+
+def _split_target(part):
+    return part.drop(columns=_TARGET), part[_TARGET]
+
+
+def _pair(x_part, y_part):
+    return x_part, y_part
+
+
+def _partition_pairs(X, y):
+    """One dask Delayed per partition, computing ``(X_part, y_part)`` together.
+
+    For a DataFrame, ``y`` joins ``X`` as a column first: dask may fuse the
+    partitions of a narrow projection (``ddf["target"]``) differently from
+    those of ``X``, and one computation reads each file once.
+    """
+    import dask
+
+    from ..preprocessing._dask_stats import delayed_partitions
+
+    if not hasattr(y, "__dask_graph__"):
+        raise ValueError(
+            f"A dask X needs a dask y with the same partitions; got y of type "
+            f"{type(y).__name__}. Pass y as a dask Series or Array (e.g. ddf['target'])."
+        )
+    if is_dask_dataframe(X):
+        if getattr(y, "ndim", None) != 1 or not hasattr(y, "to_frame"):
+            raise ValueError(
+                f"With a dask DataFrame X, pass y as a dask Series (one target column); "
+                f"got a {type(y).__name__}."
+            )
+        try:
+            combined = X.assign(**{_TARGET: y})
+        except Exception as exc:  # dask's own message says why
+            raise ValueError(
+                f"y does not line up with X's partitions ({exc}); take both from one "
+                "dask DataFrame."
+            ) from exc
+        return [dask.delayed(_split_target)(p) for p in combined.to_delayed()]
+    x_parts = delayed_partitions(X)
+    if hasattr(y, "to_frame") or getattr(y, "ndim", 0) not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"With a dask Array X, pass y as a dask Array of {X.shape[0]} rows; got "
+            f"{type(y).__name__} of shape {getattr(y, 'shape', None)}."
+        )
+    y = y.rechunk((X.chunks[0],) + tuple((-1,) * (y.ndim - 1)))
+    return [dask.delayed(_pair)(x, t) for x, t in zip(x_parts, y.to_delayed().ravel())]
+
+
+def _target_statistics(estimator, y):
+    """The target's standardisation or classes, from dask reductions."""
+    import dask
+
+    if is_classifier(estimator):
+        if hasattr(y, "unique"):  # a dask Series
+            found = y.unique().compute()
+        else:
+            import dask.array
+
+            found = dask.array.unique(y).compute()
+        classes = np.unique(_labels._label_array(pd.Series(found)))
+        encoded = _labels.encode_with_classes(classes, classes, estimator=type(estimator).__name__)
+        estimator.classes_ = encoded.classes
+        estimator._label_kind = encoded.kind
+        estimator._label_dtype = encoded.label_dtype
+        estimator.n_outputs_ = 1 if encoded.kind == "binary" else len(encoded.classes)
+        return
+    mean, var = dask.compute(y.mean(axis=0), y.var(axis=0, ddof=0))
+    mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
+    scale = np.sqrt(np.atleast_1d(np.asarray(var, dtype=np.float64)))
+    estimator._y_mean, estimator._y_scale = mean, np.where(scale > 0, scale, 1.0)
+    estimator._y_ndim = y.ndim
+    estimator.n_outputs_ = len(mean)
+
+
+def _target_of(estimator, y_part):
+    if is_classifier(estimator):
+        return _labels.encode_with_classes(
+            y_part, estimator.classes_, estimator=type(estimator).__name__
+        ).target
+    y_part = np.asarray(y_part, dtype=np.float64)
+    y_part = y_part.reshape(-1, 1) if y_part.ndim == 1 else y_part
+    return (y_part - estimator._y_mean) / estimator._y_scale
+
+
+def fit_out_of_core(estimator, X, y, sample_weight):
+    """Fit ``estimator`` (a regressor or classifier) on dask ``X`` and ``y``."""
+    import dask
+
+    from ..preprocessing._columns import NumericSteps
+    from ..preprocessing._dask_stats import delayed_partitions, fit_auto_on_dask
+    from ..training._stream import IncrementalTrainer
+
+    name = type(estimator).__name__
+    estimator._validate_params()
+    if sample_weight is not None:
+        raise ValueError(
+            f"{name}.fit on a dask X takes no sample_weight; weigh rows by repeating "
+            "them, or fit in memory."
+        )
+    if estimator.preprocessor not in ("auto", None):
+        raise ValueError(
+            f"{name}.fit on a dask X computes preprocessor='auto' (or None) from every "
+            f"partition; got preprocessor={estimator.preprocessor!r}. Fit it on a "
+            "sample and pass the fitted transformer to partial_fit instead."
+        )
+    estimator._check_training_params()
+    for attr in estimator._FITTED_ATTRIBUTES:
+        estimator.__dict__.pop(attr, None)
+    rng = check_random_state(estimator.random_state)
+    split_seed, init_seed, shuffle_seed = (
+        int(s) for s in rng.randint(np.iinfo(np.int32).max, size=3)
+    )
+
+    pairs = _partition_pairs(X, y)
+    head = dask.compute(delayed_partitions(X)[0])[0]
+    head = estimator._validate_X(head, reset=True)
+    if estimator.preprocessor == "auto":
+        estimator.preprocessor_, lengths = fit_auto_on_dask(X, head)
+        estimator._numeric_steps = NumericSteps.of(estimator.preprocessor_)
+    else:
+        estimator.preprocessor_ = None
+        lengths = list(X.map_partitions(len).compute()) if is_dask_dataframe(X) else list(
+            X.chunks[0]
+        )
+    # The float dtype of the features, as an in-memory fit picks it.
+    features = head if estimator.preprocessor_ is None else estimator.preprocessor_.transform(head)
+    estimator._dtype = np.float32 if np.asarray(features).dtype == np.float32 else np.float64
+    _target_statistics(estimator, y)
+    n_rows = sum(lengths)
+    early = estimator._early_stopping_for(n_rows)
+    share = min(estimator.validation_fraction, _MAX_VALIDATION_ROWS / n_rows) if early else 0.0
+
+    n_features = estimator._features(head).shape[1]
+    block = estimator._make_block(
+        n_features, estimator._block_output_dim(estimator.n_outputs_), seed=init_seed
+    )
+    head_layer = estimator._training_head(estimator.n_outputs_, block.dtype_policy, seed=init_seed)
+    trainer = IncrementalTrainer(
+        block, head_layer, optimizer=estimator.optimizer,
+        learning_rate=estimator.optimizer__learning_rate,
+        loss=estimator._training_loss(), steps_per_execution=32,
+    )
+    batch_size = estimator._batch_size_for(n_rows)
+    history = {"loss": []}
+    validation = []
+    best = SimpleNamespace(loss=np.inf, weights=None, best_epoch=0, stopped_epoch=0,
+                           monitor="val_loss" if early else "loss")
+    wait = 0
+    for epoch in range(estimator.epochs):
+        order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(pairs))
+        total, seen = 0.0, 0
+        for i in order:
+            X_part, y_part = dask.compute(pairs[i])[0]
+            if len(X_part) == 0:
+                continue
+            Xt = estimator._features(estimator._validate_X(X_part, reset=False))
+            target = np.asarray(_target_of(estimator, y_part), dtype=estimator._dtype)
+            if early:
+                held = np.random.default_rng([split_seed, int(i)]).random(len(Xt)) < share
+                if epoch == 0 and held.any():
+                    validation.append((Xt[held], target[held]))
+                Xt, target = Xt[~held], target[~held]
+            if len(Xt) == 0:
+                continue
+            loss = trainer.one_pass(
+                Xt, target, sample_weight=None,
+                batch_size=min(batch_size, len(Xt)),
+                seed=shuffle_seed + epoch * len(pairs) + int(i),
+            )
+            total, seen = total + loss * len(Xt), seen + len(Xt)
+            del X_part, y_part, Xt, target  # one partition in memory at a time
+        history["loss"].append(total / max(seen, 1))
+        if early:
+            if epoch == 0:
+                if not validation:
+                    raise ValueError(
+                        f"{name}: no row was held out for early stopping; raise "
+                        "validation_fraction or pass early_stopping=False."
+                    )
+                validation = (
+                    np.concatenate([v[0] for v in validation]),
+                    np.concatenate([v[1] for v in validation]),
+                )
+            history.setdefault("val_loss", []).append(
+                trainer.model.validation_loss(*validation)
+            )
+        current = history[best.monitor][-1]
+        if not np.isfinite(current):
+            raise ValueError(
+                f"{name}: training diverged in epoch {epoch + 1} ({best.monitor}={current}). "
+                "Lower `optimizer__learning_rate`."
+            )
+        if current < best.loss - estimator.tol:
+            best.loss, best.best_epoch, wait = current, epoch, 0
+            if early:
+                best.weights = trainer.block_weights()
+        else:
+            wait += 1
+            if wait >= estimator.n_iter_no_change:
+                best.stopped_epoch = epoch
+                break
+    block.set_weights(best.weights if best.weights is not None else trainer.block_weights())
+    estimator._calibrate(block, validation if early else None)
+    estimator._record_fit(block, history, best, early)
+    return estimator
