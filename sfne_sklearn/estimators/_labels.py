@@ -221,14 +221,17 @@ def fit_temperature(logits, target, kind, sample_weight=None):
 
     Temperature scaling (Guo et al., 2017, "On Calibration of Modern Neural
     Networks"): one number, so the ranking of the rows and the predicted
-    classes stay as they are. Searched over log T in [log 0.05, log 20].
+    classes stay as they are. Searched over T in [1, 20]: it only softens.
+    On rows that are all classified right the loss keeps falling as T
+    shrinks, and a few held-out rows often are (a sharpened model then
+    met a test error of penguins with a log loss of 0.6).
     """
     from scipy.optimize import minimize_scalar
 
-    result = minimize_scalar(
-        lambda log_t: cross_entropy(logits / np.exp(log_t), target, kind, sample_weight),
-        bounds=(np.log(0.05), np.log(20.0)),
-        method="bounded",
-        options={"xatol": 1e-4},
-    )
-    return float(np.exp(result.x))
+    def loss(log_t):
+        return cross_entropy(logits / np.exp(log_t), target, kind, sample_weight)
+
+    result = minimize_scalar(loss, bounds=(0.0, np.log(20.0)), method="bounded",
+                             options={"xatol": 1e-4})
+    # The search stops near a bound, not on it: T = 1 unless a larger T does better.
+    return float(np.exp(result.x)) if result.fun < loss(0.0) else 1.0
