@@ -23,7 +23,6 @@ unweighted.
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
 
 from ._columns import category_strings, make_auto_preprocessor
 
@@ -137,9 +136,7 @@ def fit_auto_on_dask(X, head):
         mean = np.where(logged, log_mean, centre)
         var = np.where(logged, log_var, var)
         scaler.mean_, scaler.var_ = mean, var
-        scaler.scale_ = _handle_zeros_in_scale(
-            np.sqrt(var), copy=False, constant_mask=_is_constant_feature(var, mean, n)
-        )
+        scaler.scale_ = _scale(var, mean, n)
         scaler.n_samples_seen_ = n
         scaler.n_features_in_ = len(centre)
 
@@ -169,3 +166,16 @@ def fit_auto_on_dask(X, head):
 def partition_frame(part):
     """A computed partition as pandas or NumPy, as ``fit`` takes it."""
     return part if isinstance(part, (pd.DataFrame, np.ndarray)) else np.asarray(part)
+
+
+def _scale(var, mean, n_samples):
+    """StandardScaler's ``scale_`` from the variances: 1 for constant columns.
+
+    A column counts as constant where its variance is within the rounding
+    error of the mean and variance computation, as StandardScaler decides.
+    """
+    eps = np.finfo(np.float64).eps
+    constant = var <= n_samples * eps * var + (n_samples * mean * eps) ** 2
+    scale = np.sqrt(var)
+    scale[constant | (scale < 10 * eps)] = 1.0
+    return scale
