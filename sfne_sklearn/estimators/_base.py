@@ -21,8 +21,6 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _labels
-from ._incremental import trainer_to_state
 from ..preprocessing._columns import (
     NumericSteps,
     check_numeric_columns,
@@ -40,6 +38,8 @@ from ..serving._persistence import (
 )
 from ..training import require_keras
 from ..training._arrays import aligned_take
+from . import _labels
+from ._incremental import trainer_to_state
 
 # Keras, its backend and the training modules are imported by the methods
 # that train: a fitted estimator predicts with NumPy alone (see
@@ -302,20 +302,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must contain at least one positive value.")
 
-        if self.preprocessor is None:
-            self.preprocessor_ = None
-            Xt = X
-        else:
-            self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
-        if self.preprocessor == "auto":
-            self._numeric_steps = NumericSteps.of(self.preprocessor_)
-        # Compute in the float dtype of the features (as MLPRegressor does):
-        # float32 stays float32, anything else runs in float64.
-        self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
-        Xt = self._as_model_input(Xt)
-        if Xt.shape[1] == 0:
-            raise ValueError("The preprocessor produced no features from X.")
-
+        Xt = self._fit_features(X, sample_weight)
         target = Xt if y is None else self._training_target(y, sample_weight)
         target = np.asarray(target, dtype=self._dtype)
 
@@ -333,6 +320,27 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 Xt, target, sample_weight, split_seed
             )
         return _TrainingData(Xt, target, sample_weight, validation)
+
+    def _fit_features(self, X, sample_weight, *, prefitted=False):
+        """Fit the preprocessor on ``X`` (or take it as fitted): the network's input.
+
+        Sets ``preprocessor_`` and the float dtype the network computes in.
+        """
+        if self.preprocessor is None:
+            self.preprocessor_, Xt = None, X
+        elif prefitted:
+            self.preprocessor_, Xt = self.preprocessor, self.preprocessor.transform(X)
+        else:
+            self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
+        if self.preprocessor == "auto":
+            self._numeric_steps = NumericSteps.of(self.preprocessor_)
+        # Compute in the float dtype of the features (as MLPRegressor does):
+        # float32 stays float32, anything else runs in float64.
+        self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
+        Xt = self._as_model_input(Xt)
+        if Xt.shape[1] == 0:
+            raise ValueError("The preprocessor produced no features from X.")
+        return Xt
 
     def _encode_labels(self, X, y):
         """Check class labels ``y``; set ``classes_``; return them encoded.

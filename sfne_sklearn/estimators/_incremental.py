@@ -23,8 +23,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..preprocessing._columns import NumericSteps, fit_preprocessor
-
 
 def started(estimator):
     """Whether ``partial_fit`` continues an earlier fit rather than starting one."""
@@ -56,19 +54,9 @@ def _start(estimator, X, y, sample_weight):
     estimator._check_training_params()
     for name in estimator._FITTED_ATTRIBUTES:
         estimator.__dict__.pop(name, None)
-    preprocessor = estimator.preprocessor
-    if preprocessor is None:
-        estimator.preprocessor_, Xt = None, X
-    elif _given_fitted(preprocessor):
-        estimator.preprocessor_, Xt = preprocessor, preprocessor.transform(X)
-    else:
-        estimator.preprocessor_, Xt = fit_preprocessor(preprocessor, X, sample_weight)
-    if preprocessor == "auto":
-        estimator._numeric_steps = NumericSteps.of(estimator.preprocessor_)
-    estimator._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
-    Xt = estimator._as_model_input(Xt)
-    if Xt.shape[1] == 0:
-        raise ValueError("The preprocessor produced no features from X.")
+    Xt = estimator._fit_features(
+        X, sample_weight, prefitted=_given_fitted(estimator.preprocessor)
+    )
     target = Xt if y is None else estimator._training_target(y, sample_weight)
     return Xt, target
 
