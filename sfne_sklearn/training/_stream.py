@@ -40,7 +40,6 @@ class IncrementalTrainer:
             optimizer=optimizer,
             loss=make_loss(loss, block.dtype_policy.compute_dtype),
             steps_per_execution=steps_per_execution,
-            jit_compile=False,
         )
         self.compiled.reset(initial, float(learning_rate))
         self.model = self.compiled.model
@@ -52,15 +51,6 @@ class IncrementalTrainer:
             seed=seed, shuffle=True, verbose=0,
         )
         return float(history.history["loss"][0])
-
-    def passes(self, dataset, *, steps_per_epoch, epochs, callbacks):
-        """Train on a ``keras.utils.PyDataset`` (or generator) for ``epochs``."""
-        # keras.Model's own fit: TrainingModel.fit takes arrays only.
-        history = keras.Model.fit(
-            self.model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks, shuffle=False, verbose=0,
-        )
-        return {key: list(values) for key, values in history.history.items()}
 
     def get_state(self):
         """Weights (block and head) and optimizer variables, as NumPy arrays."""
