@@ -338,20 +338,18 @@ class CompiledModel:
         asked under a ``tf.distribute`` strategy: there Keras's multi-step
         train function fails, for any model ("You must feed a value for
         placeholder tensor", as in keras-team/keras#19246; Keras 3.15).
-    jit_compile : bool or None
-        Whether Keras compiles the train step with XLA. None: on JAX only,
-        where a step that is not jitted runs op by op from Python (an epoch
-        of concrete took 2-3 s so, 35 ms jitted); on TensorFlow the step is
-        a graph already, and XLA was not measured faster for these small
-        steps while it adds a compile per architecture.
+
+    The train step is compiled with XLA on JAX only: there a step that is
+    not jitted runs op by op from Python (an epoch of concrete took 2-3 s
+    so, 35 ms jitted); on TensorFlow the step is a graph already, and XLA
+    was not measured faster for these small steps while it adds a compile
+    per architecture.
 
     Build it (and the model) where it will train: under a ``tf.distribute``
     strategy's scope its variables and the optimizer's are mirrored.
     """
 
-    def __init__(self, model, *, optimizer, loss, steps_per_execution, jit_compile=None):
-        if jit_compile is None:
-            jit_compile = keras.backend.backend() == "jax"
+    def __init__(self, model, *, optimizer, loss, steps_per_execution):
         if _tf_strategy() is not None:
             steps_per_execution = 1
         if isinstance(optimizer, str):
@@ -360,7 +358,7 @@ class CompiledModel:
             optimizer=optimizer(),
             loss=loss,
             steps_per_execution=steps_per_execution,
-            jit_compile=jit_compile,
+            jit_compile=keras.backend.backend() == "jax",
         )
         # Optimizers start from the values their variables are built with
         # (zero moments for Adam, but not for every optimizer): keep them.
