@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
-from _common import column_transformer, machine
+from _common import LightGBM, column_transformer, has_lightgbm, machine
 from sfne_sklearn import SFNEClassifier
 
 HERE = Path(__file__).resolve().parent
@@ -50,34 +50,6 @@ def load(name, split):
     return train_test_split(frame, y, test_size=0.2, random_state=split, stratify=y)
 
 
-class LightGBM:
-    """LightGBM on the frame, string columns as pandas categories."""
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def _frame(self, X):
-        X = X.copy()
-        for column in self.categorical_:
-            X[column] = X[column].astype("category").cat.set_categories(self.categories_[column])
-        return X
-
-    def fit(self, X, y):
-        import lightgbm
-
-        self.categorical_ = list(X.select_dtypes(exclude=["number", "bool"]).columns)
-        self.categories_ = {c: sorted(X[c].dropna().astype(str).unique()) for c in self.categorical_}
-        X = X.astype({c: str for c in self.categorical_}).where(X.notna(), None)
-        self.model_ = lightgbm.LGBMClassifier(random_state=self.seed, verbose=-1)
-        self.model_.fit(self._frame(X), y)
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict_proba(self, X):
-        X = X.astype({c: str for c in self.categorical_}).where(X.notna(), None)
-        return self.model_.predict_proba(self._frame(X))
-
-
 def models(X, seed):
     yield "SFNEClassifier (default)", SFNEClassifier(random_state=seed)
     yield "LogisticRegression", make_pipeline(
@@ -89,12 +61,8 @@ def models(X, seed):
     yield "MLPClassifier", make_pipeline(
         column_transformer(X), MLPClassifier(early_stopping=True, random_state=seed)
     )
-    try:
-        import lightgbm  # noqa: F401
-    except ImportError:
-        print("lightgbm is not installed: skipping it (make bench installs it)")
-    else:
-        yield "LightGBM", LightGBM(seed)
+    if has_lightgbm():
+        yield "LightGBM", LightGBM("classifier", seed)
 
 
 def scores(classes, y_test, proba):
