@@ -90,6 +90,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 
 bench: $(BENCH_VENV)/.installed
 	cd benchmarks && ../$(BENCH_VENV)/bin/python accuracy.py
+	cd benchmarks && ../$(BENCH_VENV)/bin/python regression.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python speed.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python serving.py
 	cd benchmarks && ../$(BENCH_VENV)/bin/python memory_fits.py

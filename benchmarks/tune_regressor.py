@@ -1,0 +1,100 @@
+"""Measure SFNERegressor's candidate defaults by cross-validation on training rows only.
+
+For each data set of ``regression.py``, the training part of split 0 (never
+its test rows; at most ``--max-rows`` of them, drawn at random, so that
+diamonds and CPS1988 stay affordable) is cut into 3 folds; each candidate
+setting is scored by its mean out-of-fold R² and its mean fit seconds. The
+table prints both per data set and each candidate's mean rank across them.
+
+Run: python benchmarks/tune_regressor.py [--datasets ...] [--candidates NAME ...]
+[--max-rows 10000]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import QuantileTransformer
+
+from _common import REGRESSION_DATA, load
+from sfne_sklearn import SFNERegressor
+from sfne_sklearn.preprocessing._columns import _categorical_pipeline, split_columns
+
+
+def plateau():
+    import keras
+
+    # Halve the step size when the validation loss stalls for 5 epochs: early
+    # stopping (patience 20) then ends a fit that has fine-tuned at a lower rate.
+    return {"callbacks": [keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=5, min_lr=1e-5)]}
+
+
+def quantile(X):
+    numeric, categorical = split_columns(X)
+    transformers = [("num", make_pipeline(
+        SimpleImputer(add_indicator=True),
+        QuantileTransformer(output_distribution="normal", n_quantiles=256, random_state=0),
+    ), numeric)]
+    if categorical:
+        transformers.append(("cat", _categorical_pipeline(), categorical))
+    return {"preprocessor": ColumnTransformer(transformers, sparse_threshold=0.0)}
+
+
+CANDIDATES = {
+    "current": lambda X: {},
+    "adamw": lambda X: {"optimizer": "adamw"},
+    "lr 1e-3": lambda X: {"optimizer__learning_rate": 1e-3},
+    "plateau": lambda X: plateau(),
+    "plateau, batch 512": lambda X: {**plateau(), "batch_size": 512},
+    "patience 10": lambda X: {"n_iter_no_change": 10},
+    "wide": lambda X: {"hidden_dim": 128},
+    "quantile inputs": quantile,
+}
+
+
+def main(datasets, candidates, max_rows):
+    table = {}
+    for dataset in datasets:
+        X_train, _, y_train, _ = load(dataset, 0)
+        if len(y_train) > max_rows:
+            rows = np.random.default_rng(0).choice(len(y_train), max_rows, replace=False)
+            X_train, y_train = X_train.iloc[rows], y_train[rows]
+        folds = KFold(3, shuffle=True, random_state=0)
+        for name in candidates:
+            model = SFNERegressor(random_state=0, **CANDIDATES[name](X_train))
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cv = cross_validate(model, X_train, y_train, cv=folds, scoring="r2")
+            table[dataset, name] = (float(np.mean(cv["test_score"])), float(np.mean(cv["fit_time"])))
+            print(f"{dataset:10s} {name:20s} CV R2={table[dataset, name][0]:.4f} "
+                  f"fit={table[dataset, name][1]:.1f}s ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
+    ranks = {name: [] for name in candidates}
+    for dataset in datasets:
+        order = sorted(candidates, key=lambda n: -table[dataset, n][0])
+        for rank, name in enumerate(order, 1):
+            ranks[name].append(rank)
+    print(f"\nCV R² (3 folds of the training part of split 0, at most {max_rows} rows), "
+          "mean fit seconds in brackets")
+    print("\n| candidate | " + " | ".join(datasets) + " | mean rank |")
+    print("|---|" + "---:|" * (len(datasets) + 1))
+    for name in candidates:
+        cells = " | ".join(f"{table[d, name][0]:.4f} ({table[d, name][1]:.1f})" for d in datasets)
+        print(f"| {name} | {cells} | {np.mean(ranks[name]):.1f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(REGRESSION_DATA),
+                        choices=list(REGRESSION_DATA))
+    parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES),
+                        choices=list(CANDIDATES))
+    parser.add_argument("--max-rows", type=int, default=10_000)
+    args = parser.parse_args()
+    main(args.datasets, args.candidates, args.max_rows)
