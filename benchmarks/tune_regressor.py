@@ -18,12 +18,16 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, cross_validate
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import QuantileTransformer
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.preprocessing import KBinsDiscretizer, QuantileTransformer, SplineTransformer
 
 from _common import REGRESSION_DATA, load
 from sfne_sklearn import SFNERegressor
-from sfne_sklearn.preprocessing._columns import _categorical_pipeline, split_columns
+from sfne_sklearn.preprocessing._columns import (
+    _categorical_pipeline,
+    _numeric_pipeline,
+    split_columns,
+)
 
 
 def plateau():
@@ -34,15 +38,31 @@ def plateau():
     return {"callbacks": [keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=5, min_lr=1e-5)]}
 
 
-def quantile(X):
+def numeric_as(X, numeric_pipeline):
+    """The "auto" ColumnTransformer with another pipeline for the numeric columns."""
     numeric, categorical = split_columns(X)
-    transformers = [("num", make_pipeline(
-        SimpleImputer(add_indicator=True),
-        QuantileTransformer(output_distribution="normal", n_quantiles=256, random_state=0),
-    ), numeric)]
+    transformers = [("num", numeric_pipeline, numeric)]
     if categorical:
         transformers.append(("cat", _categorical_pipeline(), categorical))
     return {"preprocessor": ColumnTransformer(transformers, sparse_threshold=0.0)}
+
+
+def quantile(X):
+    return numeric_as(X, make_pipeline(
+        SimpleImputer(add_indicator=True),
+        QuantileTransformer(output_distribution="normal", n_quantiles=256, random_state=0),
+    ))
+
+
+def embedded(encoder):
+    """The scaled numeric columns next to a per-column encoding of them.
+
+    Piecewise encodings of numeric features (Gorishniy et al., 2022) let a
+    network place thresholds the way trees do; the parameter count stays
+    linear in the number of features.
+    """
+    return lambda X: numeric_as(X, make_pipeline(_numeric_pipeline(False),
+                                                 make_union("passthrough", encoder)))
 
 
 CANDIDATES = {
@@ -54,6 +74,15 @@ CANDIDATES = {
     "patience 10": lambda X: {"n_iter_no_change": 10},
     "wide": lambda X: {"hidden_dim": 128},
     "quantile inputs": quantile,
+    "splines": embedded(SplineTransformer(n_knots=8, degree=3, extrapolation="linear")),
+    "splines, 4 knots": embedded(SplineTransformer(n_knots=4, degree=3, extrapolation="linear")),
+    "splines, early stopping": lambda X: {
+        **embedded(SplineTransformer(n_knots=8, degree=3, extrapolation="linear"))(X),
+        "early_stopping": True,
+    },
+    "linear splines": embedded(SplineTransformer(n_knots=8, degree=1, extrapolation="linear")),
+    "quantile bins": embedded(KBinsDiscretizer(8, encode="onehot-dense", strategy="quantile",
+                                               quantile_method="averaged_inverted_cdf")),
 }
 
 
