@@ -84,6 +84,20 @@ def has_lightgbm():
     return True
 
 
+def ranks(score, datasets, names):
+    """``{name: [its rank on each data set where it has a score]}``, 1 the best.
+
+    ``score(dataset, name)`` is higher for better models, or None where a
+    model was not run on a set.
+    """
+    ranked = {name: [] for name in names}
+    for dataset in datasets:
+        present = [n for n in names if score(dataset, n) is not None]
+        for rank, name in enumerate(sorted(present, key=lambda n: -score(dataset, n)), start=1):
+            ranked[name].append(rank)
+    return ranked
+
+
 def column_transformer(X):
     """The same ColumnTransformer that ``preprocessor="auto"`` builds."""
     return make_auto_preprocessor(X)

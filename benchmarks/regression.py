@@ -38,7 +38,15 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _common import REGRESSION_DATA, LightGBM, column_transformer, has_lightgbm, load, machine
+from _common import (
+    REGRESSION_DATA,
+    LightGBM,
+    column_transformer,
+    has_lightgbm,
+    load,
+    machine,
+    ranks,
+)
 from sfne_sklearn import SFNERegressor
 
 HERE = Path(__file__).resolve().parent
@@ -124,13 +132,8 @@ def summarise(results, datasets):
                 r2 = [r["r2"] for r in rows]
                 table[dataset, name] = (np.mean(r2), np.std(r2), np.mean([r["fit_s"] for r in rows]),
                                         sorted(r["split"] for r in rows))
-    ranks = {name: [] for name in names}
-    for dataset in datasets:
-        present = [n for n in names if (dataset, n) in table]
-        order = sorted(present, key=lambda n: -table[dataset, n][0])
-        for rank, name in enumerate(order, start=1):
-            ranks[name].append(rank)
-    return names, table, ranks
+    ranked = ranks(lambda d, n: table[d, n][0] if (d, n) in table else None, datasets, names)
+    return names, table, ranked
 
 
 def paired(results, dataset, other):
@@ -151,8 +154,12 @@ def verdict(mean, std):
     return "tie"
 
 
+def header(first, names):
+    return ["| " + " | ".join([first, *names]) + " |", "|---|" + "---:|" * len(names)]
+
+
 def write_report(results, datasets, n_splits):
-    names, table, ranks = summarise(results, datasets)
+    names, table, ranked = summarise(results, datasets)
 
     def splits_note(splits):
         return "" if splits == list(range(n_splits)) else f" (splits {','.join(map(str, splits))})"
@@ -172,8 +179,7 @@ def write_report(results, datasets, n_splits):
         "",
         "## Test R² (mean ± std over splits)",
         "",
-        "| data set | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
+        *header("data set", names),
     ]
     for dataset in datasets:
         best = max(table[dataset, n][0] for n in names if (dataset, n) in table)
@@ -188,8 +194,8 @@ def write_report(results, datasets, n_splits):
         lines.append(f"| {dataset} | " + " | ".join(cells) + " |")
     lines += [
         "| mean rank | " + " | ".join(
-            f"{np.mean(ranks[n]):.2f}" + ("" if len(ranks[n]) == len(datasets)
-                                          else f" (on {len(ranks[n])} sets)")
+            f"{np.mean(ranked[n]):.2f}" + ("" if len(ranked[n]) == len(datasets)
+                                           else f" (on {len(ranked[n])} sets)")
             for n in names) + " |",
         "",
         "Rank 1 is the highest mean R² on a set; the mean rank averages over the sets.",
@@ -199,8 +205,7 @@ def write_report(results, datasets, n_splits):
         "Wall time of `fit` on the training rows, preprocessing included, after one "
         "untimed warm-up fit of the process.",
         "",
-        "| data set | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
+        *header("data set", names),
     ]
     for dataset in datasets:
         lines.append(f"| {dataset} | " + " | ".join(
@@ -214,8 +219,7 @@ def write_report(results, datasets, n_splits):
         "Mean ± std over splits of R²(SFNERegressor) - R²(model). A **win** or a **loss** "
         "only where the mean difference exceeds its standard deviation; a **tie** otherwise.",
         "",
-        "| data set | " + " | ".join(others) + " |",
-        "|---|" + "---:|" * len(others),
+        *header("data set", others),
     ]
     for dataset in datasets:
         cells = []

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
+from _common import ranks
 from classification import DATASETS, load
 from sfne_sklearn import SFNEClassifier
 
@@ -47,16 +48,12 @@ def main(datasets, candidates):
             table[dataset, name] = loss
             print(f"{dataset:9s} {name:14s} CV log loss={loss:.4f} "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
-    ranks = {name: [] for name in candidates}
-    for dataset in datasets:
-        order = sorted(candidates, key=lambda n: table[dataset, n])
-        for rank, name in enumerate(order, 1):
-            ranks[name].append(rank)
+    ranked = ranks(lambda d, n: -table[d, n], datasets, candidates)  # lower loss is better
     print("\n| candidate | " + " | ".join(datasets) + " | mean rank |")
     print("|---|" + "---:|" * (len(datasets) + 1))
     for name in candidates:
         cells = " | ".join(f"{table[d, name]:.4f}" for d in datasets)
-        print(f"| {name} | {cells} | {np.mean(ranks[name]):.1f} |")
+        print(f"| {name} | {cells} | {np.mean(ranked[name]):.1f} |")
 
 
 if __name__ == "__main__":

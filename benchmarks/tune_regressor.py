@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import KBinsDiscretizer, QuantileTransformer, SplineTransformer
 
-from _common import REGRESSION_DATA, load
+from _common import REGRESSION_DATA, load, ranks
 from sfne_sklearn import SFNERegressor
 from sfne_sklearn.preprocessing._columns import (
     _categorical_pipeline,
@@ -104,18 +104,14 @@ def main(datasets, candidates, max_rows):
             print(f"{dataset:10s} {name:20s} CV R2={table[dataset, name][0]:.4f} "
                   f"fit={table[dataset, name][1]:.1f}s ({time.perf_counter() - start:.0f} s)",
                   flush=True)
-    ranks = {name: [] for name in candidates}
-    for dataset in datasets:
-        order = sorted(candidates, key=lambda n: -table[dataset, n][0])
-        for rank, name in enumerate(order, 1):
-            ranks[name].append(rank)
+    ranked = ranks(lambda d, n: table[d, n][0], datasets, candidates)
     print(f"\nCV R² (3 folds of the training part of split 0, at most {max_rows} rows), "
           "mean fit seconds in brackets")
     print("\n| candidate | " + " | ".join(datasets) + " | mean rank |")
     print("|---|" + "---:|" * (len(datasets) + 1))
     for name in candidates:
         cells = " | ".join(f"{table[d, name][0]:.4f} ({table[d, name][1]:.1f})" for d in datasets)
-        print(f"| {name} | {cells} | {np.mean(ranks[name]):.1f} |")
+        print(f"| {name} | {cells} | {np.mean(ranked[name]):.1f} |")
 
 
 if __name__ == "__main__":
