@@ -271,3 +271,25 @@ def test_fit_on_dask_says_what_it_cannot_do(dask_regression):
         SFNERegressor(**TINY).fit(dX, y)
     with pytest.raises(ValueError, match="pass y as a dask Series"):
         SFNERegressor(**TINY).fit(dX, dy.to_dask_array(lengths=True))
+
+
+@pytest.mark.parametrize("target", ["none", "numbers", "labels"])
+def test_transformer_fit_on_a_dask_frame(dask_regression, target):
+    X, y, dX, dy = dask_regression
+    if target == "labels":
+        y = np.where(y > np.median(y), "high", "low")
+        dy = dd.from_pandas(pd.Series(y, name="target"), npartitions=dX.npartitions)
+    params = {**FAST, "output_dim": 4, "epochs": 4, "random_state": 0}
+    fit_y = None if target == "none" else dy
+    tr = SFNETransformer(**params).fit(dX, fit_y)
+    assert tr.n_iter_ == 4 and len(tr.history_["val_loss"]) == 4
+    assert ("classes_" in tr.__dict__) == (target == "labels")
+    if target == "labels":
+        assert tr.classes_.tolist() == ["high", "low"]
+    # The loss went down: the network learnt its target, whatever its kind.
+    assert tr.history_["loss"][-1] < tr.history_["loss"][0]
+    features = tr.transform(X)
+    assert features.shape == (len(X), 4) and np.all(np.isfinite(features))
+    again = SFNETransformer(**params).fit(dX, fit_y)
+    np.testing.assert_array_equal(again.transform(X), features)
+    np.testing.assert_allclose(tr.transform(dX).compute(), features)

@@ -1,8 +1,9 @@
 """``fit`` on a dask DataFrame or Array: training out of core.
 
 1. Statistics from every partition (``preprocessing._dask_stats``): the
-   ``"auto"`` preprocessor's, the target's mean and scale (regressor) or
-   its classes (classifier), by dask reductions.
+   ``"auto"`` preprocessor's, the target's mean and scale (numbers) or its
+   classes (labels), by dask reductions. A transformer without ``y``
+   learns to reconstruct its preprocessed features, as in memory.
 2. Epochs streamed partition by partition: each epoch visits the
    partitions in a seeded order, loads one (``dask.compute``), preprocesses
    it and trains one shuffled pass over its rows (seeded by the epoch and
@@ -23,7 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
+from sklearn.base import is_classifier, is_regressor
 from sklearn.utils import check_random_state
 
 from . import _labels
@@ -49,12 +50,15 @@ def _partition_pairs(X, y):
 
     For a DataFrame, ``y`` joins ``X`` as a column first: dask may fuse the
     partitions of a narrow projection (``ddf["target"]``) differently from
-    those of ``X``, and one computation reads each file once.
+    those of ``X``, and one computation reads each file once. Without ``y``
+    (a self-supervised transformer) ``y_part`` is None.
     """
     import dask
 
     from ..preprocessing._dask_stats import delayed_partitions
 
+    if y is None:
+        return [dask.delayed(_pair)(p, None) for p in delayed_partitions(X)]
     if not hasattr(y, "__dask_graph__"):
         raise ValueError(
             f"A dask X needs a dask y with the same partitions; got y of type "
@@ -84,11 +88,25 @@ def _partition_pairs(X, y):
     return [dask.delayed(_pair)(x, t) for x, t in zip(x_parts, y.to_delayed().ravel())]
 
 
-def _target_statistics(estimator, y):
-    """The target's standardisation or classes, from dask reductions."""
+def _holds_labels(estimator, y):
+    """Whether the network learns classes of ``y`` (else numbers, or no y)."""
+    if is_classifier(estimator):
+        return True
+    holds_classes = getattr(estimator, "_holds_classes", None)  # the transformer's choice
+    return y is not None and holds_classes is not None and holds_classes(y)
+
+
+def _target_statistics(estimator, y, n_features):
+    """Set the target's standardisation or classes, from dask reductions.
+
+    Returns the number of outputs the network is trained on: the
+    preprocessed features themselves where there is no ``y``.
+    """
     import dask
 
-    if is_classifier(estimator):
+    if y is None:
+        return n_features
+    if _holds_labels(estimator, y):
         if hasattr(y, "unique"):  # a dask Series
             found = y.unique().compute()
         else:
@@ -100,18 +118,20 @@ def _target_statistics(estimator, y):
         estimator.classes_ = encoded.classes
         estimator._label_kind = encoded.kind
         estimator._label_dtype = encoded.label_dtype
-        estimator.n_outputs_ = 1 if encoded.kind == "binary" else len(encoded.classes)
-        return
+        return 1 if encoded.kind == "binary" else len(encoded.classes)
     mean, var = dask.compute(y.mean(axis=0), y.var(axis=0, ddof=0))
     mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
     scale = np.sqrt(np.atleast_1d(np.asarray(var, dtype=np.float64)))
     estimator._y_mean, estimator._y_scale = mean, np.where(scale > 0, scale, 1.0)
-    estimator._y_ndim = y.ndim
-    estimator.n_outputs_ = len(mean)
+    if is_regressor(estimator):
+        estimator._y_ndim = y.ndim
+    return len(mean)
 
 
-def _target_of(estimator, y_part):
-    if is_classifier(estimator):
+def _target_of(estimator, y_part, Xt):
+    if y_part is None:
+        return Xt
+    if estimator._label_kind is not None:
         return _labels.encode_with_classes(
             y_part, estimator.classes_, estimator=type(estimator).__name__
         ).target
@@ -121,7 +141,7 @@ def _target_of(estimator, y_part):
 
 
 def fit_out_of_core(estimator, X, y, sample_weight):
-    """Fit ``estimator`` (a regressor or classifier) on dask ``X`` and ``y``."""
+    """Fit ``estimator`` on dask ``X`` and ``y`` (None: a self-supervised transformer)."""
     import dask
 
     from ..preprocessing._columns import NumericSteps
@@ -142,7 +162,8 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             "sample and pass the fitted transformer to partial_fit instead."
         )
     estimator._check_training_params()
-    for attr in estimator._FITTED_ATTRIBUTES:
+    # What the target made of an earlier fit (the transformer's y can change kind).
+    for attr in (*estimator._FITTED_ATTRIBUTES, "classes_", "_label_kind", "_label_dtype", "_y_kind"):
         estimator.__dict__.pop(attr, None)
     rng = check_random_state(estimator.random_state)
     split_seed, init_seed, shuffle_seed = (
@@ -163,16 +184,18 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # The float dtype of the features, as an in-memory fit picks it.
     features = head if estimator.preprocessor_ is None else estimator.preprocessor_.transform(head)
     estimator._dtype = np.float32 if np.asarray(features).dtype == np.float32 else np.float64
-    _target_statistics(estimator, y)
+    n_features = estimator._features(head).shape[1]
+    n_outputs = _target_statistics(estimator, y, n_features)
+    if is_classifier(estimator) or is_regressor(estimator):
+        estimator.n_outputs_ = n_outputs
     n_rows = sum(lengths)
     early = estimator._early_stopping_for(n_rows)
     share = min(estimator.validation_fraction, _MAX_VALIDATION_ROWS / n_rows) if early else 0.0
 
-    n_features = estimator._features(head).shape[1]
     block = estimator._make_block(
-        n_features, estimator._block_output_dim(estimator.n_outputs_), seed=init_seed
+        n_features, estimator._block_output_dim(n_outputs), seed=init_seed
     )
-    head_layer = estimator._training_head(estimator.n_outputs_, block.dtype_policy, seed=init_seed)
+    head_layer = estimator._training_head(n_outputs, block.dtype_policy, seed=init_seed)
     trainer = IncrementalTrainer(
         block, head_layer, optimizer=estimator.optimizer,
         learning_rate=estimator.optimizer__learning_rate,
@@ -192,7 +215,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             if len(X_part) == 0:
                 continue
             Xt = estimator._features(estimator._validate_X(X_part, reset=False))
-            target = np.asarray(_target_of(estimator, y_part), dtype=estimator._dtype)
+            target = np.asarray(_target_of(estimator, y_part, Xt), dtype=estimator._dtype)
             if early:
                 held = np.random.default_rng([split_seed, int(i)]).random(len(Xt)) < share
                 if epoch == 0 and held.any():

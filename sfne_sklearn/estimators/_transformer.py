@@ -8,8 +8,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSFNE
-from ._dask import lazy_on_dask
+from ._dask import is_dask_collection, lazy_on_dask
 from ._incremental import partial_fit_network, started
+from ._out_of_core import fit_out_of_core
 
 
 class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFNE):
@@ -167,20 +168,24 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data.
+        X : array-like, DataFrame, dask DataFrame or dask Array of shape (n_samples, n_features)
+            Training data. A dask collection trains out of core, one
+            partition in memory at a time, as :meth:`SFNERegressor.fit` does.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Target the features should predict: numbers, or class labels
-            (see ``target_type``). None: the features are learnt by
-            reconstructing the preprocessed ``X``.
+            (see ``target_type``); a dask Series or Array with a dask ``X``.
+            None: the features are learnt by reconstructing the preprocessed
+            ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights.
+            Non-negative row weights (in memory only).
 
         Returns
         -------
         self : SFNETransformer
             The fitted transformer.
         """
+        if is_dask_collection(X):
+            return fit_out_of_core(self, X, y, sample_weight)
         self._validate_params()
         X = self._validate_X(X, reset=True)
         for name in ("classes_", "_label_kind", "_label_dtype", "_y_kind"):
