@@ -251,6 +251,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                         f"Keras {name}: {name}={value!r}."
                     ) from exc
 
+    # What a fit made of its target. The transformer's target can change
+    # kind between fits (labels, numbers, none): its fits remove these too.
+    _TARGET_ATTRIBUTES = ("classes_", "_label_kind", "_label_dtype", "_y_kind")
+
     # Attributes set by a fit; a new fit removes them all first, so that none
     # survives from an earlier fit with other settings.
     _FITTED_ATTRIBUTES = (
@@ -354,6 +358,13 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self._label_kind = encoded.kind
         self._label_dtype = encoded.label_dtype
         return encoded
+
+    def _holds_classes(self, y):
+        """Whether the network learns ``y`` as class labels (else as numbers).
+
+        Never for the regressor; the classifier and the transformer decide.
+        """
+        return False
 
     def _training_target(self, y, sample_weight):
         """What the network learns for ``y``.

@@ -230,6 +230,9 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         self.n_outputs_ = encoded.target.shape[1]
         return self._fit_network(X, encoded.target, sample_weight)
 
+    def _holds_classes(self, y):
+        return True
+
     def _calibrate(self, block, validation):
         self.temperature_ = 1.0
         if validation is not None and isinstance(self.loss, str) and self.loss == "auto":

@@ -88,14 +88,6 @@ def _partition_pairs(X, y):
     return [dask.delayed(_pair)(x, t) for x, t in zip(x_parts, y.to_delayed().ravel())]
 
 
-def _holds_labels(estimator, y):
-    """Whether the network learns classes of ``y`` (else numbers, or no y)."""
-    if is_classifier(estimator):
-        return True
-    holds_classes = getattr(estimator, "_holds_classes", None)  # the transformer's choice
-    return y is not None and holds_classes is not None and holds_classes(y)
-
-
 def _target_statistics(estimator, y, n_features):
     """Set the target's standardisation or classes, from dask reductions.
 
@@ -106,7 +98,7 @@ def _target_statistics(estimator, y, n_features):
 
     if y is None:
         return n_features
-    if _holds_labels(estimator, y):
+    if estimator._holds_classes(y):
         if hasattr(y, "unique"):  # a dask Series
             found = y.unique().compute()
         else:
@@ -162,8 +154,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             "sample and pass the fitted transformer to partial_fit instead."
         )
     estimator._check_training_params()
-    # What the target made of an earlier fit (the transformer's y can change kind).
-    for attr in (*estimator._FITTED_ATTRIBUTES, "classes_", "_label_kind", "_label_dtype", "_y_kind"):
+    for attr in (*estimator._FITTED_ATTRIBUTES, *estimator._TARGET_ATTRIBUTES):
         estimator.__dict__.pop(attr, None)
     rng = check_random_state(estimator.random_state)
     split_seed, init_seed, shuffle_seed = (
@@ -184,7 +175,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # The float dtype of the features, as an in-memory fit picks it.
     features = head if estimator.preprocessor_ is None else estimator.preprocessor_.transform(head)
     estimator._dtype = np.float32 if np.asarray(features).dtype == np.float32 else np.float64
-    n_features = estimator._features(head).shape[1]
+    n_features = np.shape(features)[1]
     n_outputs = _target_statistics(estimator, y, n_features)
     if is_classifier(estimator) or is_regressor(estimator):
         estimator.n_outputs_ = n_outputs

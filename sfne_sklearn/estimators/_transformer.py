@@ -188,7 +188,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             return fit_out_of_core(self, X, y, sample_weight)
         self._validate_params()
         X = self._validate_X(X, reset=True)
-        for name in ("classes_", "_label_kind", "_label_dtype", "_y_kind"):
+        for name in self._TARGET_ATTRIBUTES:
             self.__dict__.pop(name, None)
         if y is not None and self._holds_classes(y):
             y = self._encode_labels(X, y).target
