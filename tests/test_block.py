@@ -146,6 +146,31 @@ def test_parameters_grow_linearly_with_input_dim():
     # adds hidden_dim weights, nothing else changes.
     counts = [SFNEBlock(input_dim=d, output_dim=2, **SMALL_BLOCK).count_params() for d in (4, 8, 12, 16)]
     assert np.all(np.diff(counts) == 4 * SMALL_BLOCK["hidden_dim"])
+    # Each spline-encoded feature adds its n_knots + 2 splines' weights.
+    counts = [
+        SFNEBlock(input_dim=16, output_dim=2, spline_columns=list(range(k)), spline_knots=6,
+                  **SMALL_BLOCK).count_params()
+        for k in (0, 4, 8)
+    ]
+    assert np.all(np.diff(counts) == 4 * 8 * SMALL_BLOCK["hidden_dim"])
+
+
+def test_spline_columns_reach_the_input_projection():
+    model = SFNEBlock(input_dim=6, output_dim=2, spline_columns=[0, 3], spline_knots=5,
+                      **SMALL_BLOCK)
+    kernel, bias = model.input_projection.get_weights()
+    assert kernel.shape == (6 + 2 * 7, SMALL_BLOCK["hidden_dim"])
+    # With the rows of the raw features zeroed, the encoded columns still
+    # move the output (through their splines), the others no longer do.
+    kernel[:6] = 0.0
+    model.input_projection.set_weights([kernel, bias])
+    x = data(n=4)
+    base = predict(model, x)
+    for column, moves in [(0, True), (1, False), (3, True)]:
+        shifted = x.copy()
+        shifted[:, column] += 0.5
+        assert np.any(np.abs(predict(model, shifted) - base) > 1e-6) == moves
+    assert SFNEBlock(input_dim=6, output_dim=2, **SMALL_BLOCK).splines is None
 
 
 # --------------------------------------------------------------------------
@@ -161,8 +186,9 @@ def test_config_round_trip():
         assert getattr(twin, key) == getattr(model, key)
 
 
-def test_keras_file_round_trip(tmp_path):
-    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **SMALL_BLOCK)
+@pytest.mark.parametrize("splines", [{}, {"spline_columns": [1, 4], "spline_knots": 5}])
+def test_keras_file_round_trip(tmp_path, splines):
+    model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **splines, **SMALL_BLOCK)
     model.compile(optimizer="adam", loss="mse")
     x, y = data(n=32), data(n=32, d=3, seed=1)
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)

@@ -10,12 +10,15 @@ from sfne_sklearn import SFNEBlock, SFNEClassifier, SFNERegressor, SFNETransform
 from sfne_sklearn.serving._forward import CHUNK_ROWS, NumpyForward
 
 
+@pytest.mark.parametrize("splines", [{}, {"spline_columns": [0, 3], "spline_knots": 6}])
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 1e-5)])
-def test_equals_the_keras_block(dtype, tolerance):
-    block = SFNEBlock(input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype)
+def test_equals_the_keras_block(dtype, tolerance, splines):
+    block = SFNEBlock(input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype, **splines)
     X = np.random.default_rng(0).normal(scale=3.0, size=(200, 5))
     expected = np.asarray(block(X.astype(dtype)))
-    got = NumpyForward.from_block(block)(X)
+    forward = NumpyForward.from_block(block)
+    got = forward(X)
+    assert forward.n_features == 5
     assert got.dtype == np.dtype(dtype)
     np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 

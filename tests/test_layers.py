@@ -1,10 +1,10 @@
-"""Tests of the SlowNetwork and HyperZZWOperator layers."""
+"""Tests of the SlowNetwork, HyperZZWOperator and SplineEncoding layers."""
 
 import keras
 import numpy as np
 import pytest
 
-from sfne_sklearn.layers import HyperZZWOperator, SlowNetwork
+from sfne_sklearn.layers import HyperZZWOperator, SlowNetwork, SplineEncoding
 
 
 def assert_layer_round_trip(layer, inputs):
@@ -190,3 +190,55 @@ def test_hyperzzw_needs_a_known_length():
     layer = HyperZZWOperator(kernel_size=3)
     with pytest.raises(ValueError, match="known feature length"):
         layer.build([(None, None), (3,)])
+
+
+# --------------------------------------------------------------------------
+# SplineEncoding
+
+
+def test_spline_encoding_equals_scikit_learns_spline_transformer():
+    from sklearn.preprocessing import SplineTransformer
+
+    rng = np.random.default_rng(0)
+    # Inside the knot range, below it and above it (linear extrapolation).
+    x = rng.normal(scale=2.5, size=(300, 4)).astype("float32")
+    low, high = [-3.0, -1.0, 0.0, -2.0], [3.0, 1.0, 4.0, 5.0]
+    columns = [0, 2, 3]
+    layer = SplineEncoding(columns, n_knots=6, low=[low[c] for c in columns],
+                           high=[high[c] for c in columns])
+    out = assert_layer_round_trip(layer, x)
+    np.testing.assert_array_equal(out[:, :4], x)
+    knots = np.column_stack([np.linspace(low[c], high[c], 6) for c in columns])
+    reference = SplineTransformer(knots=knots, degree=3, extrapolation="linear")
+    expected = reference.fit(x[:, columns]).transform(x[:, columns])
+    assert out.shape == (300, 4 + 3 * 8) == (300, 4 + layer.n_outputs)
+    np.testing.assert_allclose(out[:, 4:], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_spline_encoding_one_range_for_every_column_and_no_weights():
+    layer = SplineEncoding([1, 0], n_knots=4)
+    out = keras.ops.convert_to_numpy(layer(np.zeros((2, 3), dtype="float32")))
+    assert out.shape == (2, 3 + 2 * 6)
+    assert layer.low == [-3.0, -3.0] and layer.high == [3.0, 3.0]
+    assert layer.weights == []
+    # The splines sum to one inside the knot range (a partition of unity).
+    np.testing.assert_allclose(out[:, 3:9].sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"columns": []}, "at least one"),
+        ({"columns": [-1]}, "non-negative"),
+        ({"columns": [0], "n_knots": 1}, "at least 2"),
+        ({"columns": [0], "low": 1.0, "high": 1.0}, "must exceed"),
+    ],
+)
+def test_spline_encoding_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SplineEncoding(**kwargs)
+
+
+def test_spline_encoding_names_a_column_beyond_its_input():
+    with pytest.raises(ValueError, match="encodes column 5, but its input has 3 features"):
+        SplineEncoding([5])(np.zeros((2, 3), dtype="float32"))

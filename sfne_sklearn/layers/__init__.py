@@ -2,5 +2,6 @@
 
 from ._hyperzzw import HyperZZWOperator
 from ._slow_network import SlowNetwork
+from ._spline_encoding import SplineEncoding
 
-__all__ = ["HyperZZWOperator", "SlowNetwork"]
+__all__ = ["HyperZZWOperator", "SlowNetwork", "SplineEncoding"]

@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from .._validation import check_positive_int
-from ..layers import HyperZZWOperator, SlowNetwork
+from ..layers import HyperZZWOperator, SlowNetwork, SplineEncoding
 
 
 @keras.saving.register_keras_serializable(package="sfne_sklearn")
@@ -20,7 +20,9 @@ class SFNEBlock(keras.Model):
     Connects Slow-Fast Networks for Full Context Interaction" (arXiv
     2401.17948). The eight steps of the architecture flow:
 
-    1. **Input processing**: ``Dense(hidden_dim)`` maps the features to ``Z``.
+    1. **Input processing**: ``Dense(hidden_dim)`` maps the features to ``Z``
+       (with ``spline_columns``, the features and cubic B-spline encodings of
+       those columns, see :class:`~sfne_sklearn.layers.SplineEncoding`).
     2. **Hidden layers**: ``num_layers`` residual ``Dense(hidden_dim, relu)``.
     3. **Slow network**: a coordinate MLP (:class:`~sfne_sklearn.layers.SlowNetwork`)
        generates a global hyper-kernel (``hidden_dim`` taps) and a local one
@@ -36,7 +38,7 @@ class SFNEBlock(keras.Model):
     8. **Output projection**: ``Dense(output_dim)``.
 
     The parameter count grows linearly with ``input_dim`` (only step 1 sees
-    the raw features).
+    the raw features), and with ``len(spline_columns)``.
 
     Parameters
     ----------
@@ -65,6 +67,15 @@ class SFNEBlock(keras.Model):
         Seeds the initial weights (each layer gets its own seed derived from
         it), without reading or changing any global random state. None:
         Keras's default, unseeded initialisation.
+    spline_columns : sequence of int, default=None
+        Input columns (numeric features, say) whose cubic B-spline encoding
+        step 1 sees beside them. None: the features alone, as in the spec.
+    spline_knots : int, default=8
+        Knots per encoded column, spaced evenly over ``spline_range``.
+    spline_range : (float, float), default=(-3.0, 3.0)
+        Knot range of the encoded columns (standardised features: three
+        standard deviations either side); each end may also be a sequence,
+        one value per encoded column. Beyond it the encoding is linear.
     **kwargs
         Other :class:`keras.Model` arguments, such as ``dtype="float64"``.
 
@@ -89,6 +100,9 @@ class SFNEBlock(keras.Model):
         name=None,
         local_kernel_size=3,
         seed=None,
+        spline_columns=None,
+        spline_knots=8,
+        spline_range=(-3.0, 3.0),
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
@@ -109,6 +123,15 @@ class SFNEBlock(keras.Model):
         self.preprocessing_model = preprocessing_model
 
         policy = self.dtype_policy
+        # Plain lists and floats, as the config's JSON gives them back.
+        low, high = (np.asarray(end, dtype=float).tolist() for end in spline_range)
+        self.spline_range, self.spline_knots = [low, high], spline_knots
+        self.spline_columns, self.splines = None, None
+        if spline_columns is not None and len(spline_columns):
+            self.splines = SplineEncoding(
+                spline_columns, spline_knots, low, high, name="splines", dtype=policy
+            )
+            self.spline_columns = self.splines.columns
         seeds = _seeds(seed)
         self.input_projection = keras.layers.Dense(
             self.hidden_dim,
@@ -161,7 +184,11 @@ class SFNEBlock(keras.Model):
 
     def build(self, input_shape=None):
         hidden = (None, self.hidden_dim)
-        self.input_projection.build((None, self.input_dim))
+        width = self.input_dim
+        if self.splines is not None:
+            self.splines.build((None, self.input_dim))
+            width += self.splines.n_outputs
+        self.input_projection.build((None, width))
         for layer in self.hidden_layers:
             layer.build(hidden)
         self.slow_network.build(self._coordinates.shape)
@@ -210,6 +237,8 @@ class SFNEBlock(keras.Model):
     def fast_forward(self, inputs, global_weights, local_weights):
         """The data path of the block, given :meth:`hyper_weights`."""
         x = ops.cast(self._features(inputs), self.compute_dtype)
+        if self.splines is not None:
+            x = self.splines(x)
         # Steps 1-2: fast network, input projection and residual hidden layers.
         z = self.input_projection(x)
         for layer in self.hidden_layers:
@@ -247,6 +276,9 @@ class SFNEBlock(keras.Model):
             "slow_network_units": self.slow_network_units,
             "local_kernel_size": self.local_kernel_size,
             "seed": self.seed,
+            "spline_columns": self.spline_columns,
+            "spline_knots": self.spline_knots,
+            "spline_range": self.spline_range,
             "preprocessing_model": (
                 None
                 if self.preprocessing_model is None

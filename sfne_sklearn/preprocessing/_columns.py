@@ -14,6 +14,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._arrays import column_blocks
+
 MISSING_CATEGORY = "__missing__"
 
 
@@ -113,9 +115,7 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # the block, not five more copies of X.
         skew = np.zeros(X.shape[1])
         non_negative = np.ones(X.shape[1], dtype=bool)
-        step = max(1, (1 << 22) // max(X.shape[0], 1))
-        for start in range(0, X.shape[1], step):
-            block = slice(start, start + step)
+        for block in column_blocks(X.shape):
             skew[block], non_negative[block] = self._block_skew(X[:, block], weights)
         self.log_columns_ = np.flatnonzero((skew > self.threshold) & non_negative)
         return self

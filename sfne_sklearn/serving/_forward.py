@@ -12,6 +12,8 @@ call, where serving code calls it one row at a time.
 
 import numpy as np
 
+from .._splines import spline_features
+
 # Rows per chunk: the activations of a chunk stay in the CPU's cache, and
 # very large inputs never hold all their activations at once.
 CHUNK_ROWS = 2048
@@ -75,6 +77,15 @@ class NumpyForward:
             )
         global_weights, local_weights = _arrays(*block.hyper_weights())
         weights = {
+            # The spline encoding's columns and constants, or None.
+            "splines": (
+                None
+                if block.splines is None
+                else (
+                    np.asarray(block.splines.columns),
+                    block.splines.grid(np.dtype(block.compute_dtype)),
+                )
+            ),
             "input_projection": _dense(block.input_projection),
             "hidden_layers": [_dense(layer) for layer in block.hidden_layers],
             "norm": _norm(block.norm),
@@ -88,7 +99,12 @@ class NumpyForward:
 
     @property
     def n_features(self):
-        return self.weights["input_projection"][0].shape[0]
+        width = self.weights["input_projection"][0].shape[0]
+        splines = self.weights.get("splines")
+        if splines is not None:
+            columns, grid = splines
+            width -= len(columns) * len(grid["centres"])
+        return width
 
     def __call__(self, X):
         """Outputs of the block for the rows of a 2-D array ``X``."""
@@ -101,6 +117,10 @@ class NumpyForward:
 
     def _forward(self, x):
         w = self.weights
+        # Pickles from before the spline encoding have no "splines".
+        if w.get("splines") is not None:
+            columns, grid = w["splines"]
+            x = np.hstack([x, spline_features(x[:, columns], grid)])
         # Steps 1-2: input projection and residual ReLU layers.
         z = _linear(x, w["input_projection"])
         for layer in w["hidden_layers"]:

@@ -97,7 +97,41 @@ def _preprocess(graph, x, steps):
     return graph.op("Div", centred, graph.const(steps.scale))
 
 
+def _splines(graph, x, columns, grid):
+    """``sfne_sklearn._splines.spline_features`` as ONNX nodes, appended to ``x``."""
+    u = graph.op(
+        "Mul",
+        graph.op("Sub", graph.columns(x, columns), graph.const(grid["low"])),
+        graph.const(grid["inverse_step"]),
+    )
+    last, zero = graph.const(grid["last"]), graph.const(0.0)
+    axis = graph.const([2], np.int64)
+    inside = graph.op("Max", graph.op("Min", u, last), zero)
+    distance = graph.op(
+        "Abs", graph.op("Sub", graph.op("Unsqueeze", inside, axis), graph.const(grid["centres"]))
+    )
+
+    def cube(value):
+        return graph.op("Mul", graph.op("Mul", value, value), value)
+
+    outer = cube(graph.op("Relu", graph.op("Sub", graph.const(2.0), distance)))
+    inner = cube(graph.op("Relu", graph.op("Sub", graph.const(1.0), distance)))
+    bump = graph.op("Sub", outer, graph.op("Mul", graph.const(4.0), inner))
+    features = graph.op("Div", bump, graph.const(6.0))
+    for beyond, slope in (
+        (graph.op("Min", u, zero), grid["slope_low"]),
+        (graph.op("Relu", graph.op("Sub", u, last)), grid["slope_high"]),
+    ):
+        tangent = graph.op("Mul", graph.op("Unsqueeze", beyond, axis), graph.const(slope))
+        features = graph.op("Add", features, tangent)
+    width = len(columns) * len(grid["centres"])
+    flat = graph.op("Reshape", features, graph.const([-1, width], np.int64))
+    return graph.op("Concat", x, flat, axis=1)
+
+
 def _block(graph, x, weights):
+    if weights.get("splines") is not None:
+        x = _splines(graph, x, *weights["splines"])
     z = graph.linear(x, *weights["input_projection"])
     for kernel, bias in weights["hidden_layers"]:
         z = graph.op("Add", z, graph.op("Relu", graph.linear(z, kernel, bias)))
