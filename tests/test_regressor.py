@@ -9,7 +9,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from _frames import FAST, mixed_frame, regression_data
+from _frames import FAST, QUICK, mixed_frame, regression_data
 from sfne_sklearn import SFNEBlock, SFNERegressor
 
 
@@ -112,6 +112,29 @@ def test_dataframe_with_mixed_dtypes_and_missing_values():
     pred = est.predict(frame)
     assert pred.shape == (len(frame),) and np.all(np.isfinite(pred))
     assert est.score(frame, y) > 0.5
+
+
+def test_splines_encode_the_many_valued_features_only():
+    # num, count and ratio (with gaps) take many values; their missing-value
+    # indicators and every one-hot column take two: splines of those would
+    # be linear in them.
+    frame, y = mixed_frame()
+    est = SFNERegressor(**QUICK, random_state=0).fit(frame, y)
+    names = list(est.preprocessor_.get_feature_names_out())
+    encoded = [names[j] for j in est.model_.spline_columns]
+    assert encoded == ["num__num", "num__count", "num__ratio"]
+    assert est.model_.spline_knots == 8
+    plain = SFNERegressor(**QUICK, spline_knots=None, random_state=0).fit(frame, y)
+    assert plain.model_.splines is None
+    assert plain.model_.input_projection.kernel.shape[0] == len(names)
+    assert est.model_.input_projection.kernel.shape[0] == len(names) + 3 * 10
+    assert not np.allclose(plain.predict(frame), est.predict(frame))
+
+
+def test_spline_knots_is_validated():
+    X, y = regression_data(n_samples=30)
+    with pytest.raises(ValueError, match="spline_knots"):
+        SFNERegressor(spline_knots=1).fit(X, y)
 
 
 def test_preprocessor_none_and_custom():

@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._splines import many_valued_columns
 from ..preprocessing._columns import (
     NumericSteps,
     check_numeric_columns,
@@ -68,6 +69,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "spline_knots": [Interval(numbers.Integral, 2, None, closed="left"), None],
         "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
         # A class or a name, not an instance: scikeras builds a fresh
         # optimizer for every fit (with optimizer__learning_rate).
@@ -94,6 +96,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         num_layers,
         slow_network_layers,
         slow_network_units,
+        spline_knots,
         preprocessor,
         optimizer,
         optimizer__learning_rate,
@@ -112,6 +115,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self.num_layers = num_layers
         self.slow_network_layers = slow_network_layers
         self.slow_network_units = slow_network_units
+        self.spline_knots = spline_knots
         self.preprocessor = preprocessor
         self.optimizer = optimizer
         self.optimizer__learning_rate = optimizer__learning_rate
@@ -416,8 +420,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         )
         from ..training._scikeras import fit_keras_model
 
-        n_features, n_outputs = data.X.shape[1], data.target.shape[1]
-        block = self._make_block(n_features, self._block_output_dim(n_outputs), seed=init_seed)
+        n_outputs = data.target.shape[1]
+        block = self._make_block(data.X, self._block_output_dim(n_outputs), seed=init_seed)
         head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
         initial = block.get_weights()
         if head is not None:
@@ -597,11 +601,18 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             )
         return codes
 
-    def _make_block(self, n_features, output_dim, seed=None):
+    def _make_block(self, Xt, output_dim, seed=None):
+        """A fresh block for the features ``Xt`` (the training rows, or some of them)."""
         from ..model._block import SFNEBlock
 
+        splines = {}
+        if self.spline_knots is not None:
+            splines = {
+                "spline_columns": many_valued_columns(Xt).tolist(),
+                "spline_knots": self.spline_knots,
+            }
         return SFNEBlock(
-            input_dim=n_features,
+            input_dim=Xt.shape[1],
             output_dim=output_dim,
             hidden_dim=self.hidden_dim,
             num_layers=self.num_layers,
@@ -609,6 +620,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             slow_network_units=self.slow_network_units,
             dtype=np.dtype(self._dtype).name,
             seed=seed,
+            **splines,
         )
 
     def _block_output_dim(self, n_outputs):

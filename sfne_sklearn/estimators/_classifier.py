@@ -35,6 +35,13 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         Number of layers of the slow network that generates hyper-kernels.
     slow_network_units : int, default=128
         Width of the slow network's layers.
+    spline_knots : int or None, default=8
+        Knots of a cubic B-spline encoding of each feature (after the
+        preprocessor) that takes more than two values, spaced evenly over
+        three standard deviations either side of 0 and linear beyond: the
+        block sees these beside the feature, so it can bend and threshold
+        it the way trees do. Meant for standardised features, as
+        ``preprocessor="auto"`` makes them. None: the features alone.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -144,6 +151,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         num_layers=2,
         slow_network_layers=3,
         slow_network_units=128,
+        spline_knots=8,
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -164,6 +172,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             num_layers=num_layers,
             slow_network_layers=slow_network_layers,
             slow_network_units=slow_network_units,
+            spline_knots=spline_knots,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

@@ -115,7 +115,7 @@ def partial_fit_network(estimator, X, y, sample_weight):
             block = estimator.model_
         else:
             block = estimator._make_block(
-                Xt.shape[1], estimator._block_output_dim(n_outputs), seed=init_seed
+                Xt, estimator._block_output_dim(n_outputs), seed=init_seed
             )
         head = estimator._training_head(n_outputs, block.dtype_policy, seed=init_seed)
         trainer = IncrementalTrainer(

@@ -183,8 +183,10 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     early = estimator._early_stopping_for(n_rows)
     share = min(estimator.validation_fraction, _MAX_VALIDATION_ROWS / n_rows) if early else 0.0
 
+    # The spline-encoded columns are those with more than two values in the
+    # first partition.
     block = estimator._make_block(
-        n_features, estimator._block_output_dim(n_outputs), seed=init_seed
+        np.asarray(features), estimator._block_output_dim(n_outputs), seed=init_seed
     )
     head_layer = estimator._training_head(n_outputs, block.dtype_policy, seed=init_seed)
     trainer = IncrementalTrainer(
