@@ -21,6 +21,7 @@ from sfne_sklearn import SFNEClassifier
 
 CANDIDATES = {
     "current": {},
+    "no splines": {"spline_knots": None},
     "lr 1e-3": {"optimizer__learning_rate": 1e-3},
     "adamw": {"optimizer": "adamw"},
     "small": {"hidden_dim": 32, "slow_network_units": 64},

@@ -59,24 +59,31 @@ def embedded(encoder):
 
     Piecewise encodings of numeric features (Gorishniy et al., 2022) let a
     network place thresholds the way trees do; the parameter count stays
-    linear in the number of features.
+    linear in the number of features. These are built with scikit-learn in
+    front of the network, in place of the block's own splines.
     """
-    return lambda X: numeric_as(X, make_pipeline(_numeric_pipeline(False),
-                                                 make_union("passthrough", encoder)))
+    return lambda X: {
+        **numeric_as(X, make_pipeline(_numeric_pipeline(False), make_union("passthrough", encoder))),
+        "spline_knots": None,
+    }
 
 
 CANDIDATES = {
     "current": lambda X: {},
+    # The defaults before the block's splines (spline_knots=8, knots on ±3).
+    "no splines": lambda X: {"spline_knots": None},
+    "4 knots": lambda X: {"spline_knots": 4},
+    "16 knots": lambda X: {"spline_knots": 16},
     "adamw": lambda X: {"optimizer": "adamw"},
     "lr 1e-3": lambda X: {"optimizer__learning_rate": 1e-3},
     "plateau": lambda X: plateau(),
     "plateau, batch 512": lambda X: {**plateau(), "batch_size": 512},
     "patience 10": lambda X: {"n_iter_no_change": 10},
     "wide": lambda X: {"hidden_dim": 128},
-    "quantile inputs": quantile,
-    "splines": embedded(SplineTransformer(n_knots=8, degree=3, extrapolation="linear")),
-    "splines, 4 knots": embedded(SplineTransformer(n_knots=4, degree=3, extrapolation="linear")),
-    "splines, early stopping": lambda X: {
+    "quantile inputs": lambda X: {**quantile(X), "spline_knots": None},
+    # Knots evenly over each column's training range (SplineTransformer's
+    # "uniform"), with early stopping always on: the first round's candidate.
+    "min-max knots": lambda X: {
         **embedded(SplineTransformer(n_knots=8, degree=3, extrapolation="linear"))(X),
         "early_stopping": True,
     },
