@@ -247,3 +247,24 @@ def test_validation_loss_is_kerass_evaluate_and_the_train_step_compiled(weighted
     # Un-jitted, JAX runs each step op by op from Python (about 70x slower);
     # TensorFlow traces a graph without XLA.
     assert model.jit_compile == (keras.backend.backend() == "jax")
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_validation_loss_in_chunks_is_the_loss_of_all_rows(monkeypatch, reduction):
+    # A large validation set is evaluated a chunk at a time (the spline
+    # features' intermediates of all its rows at once took 9x X's memory).
+    from sfne_sklearn.training import _loop
+
+    X, y = regression_data(n_samples=64)
+    X, y = X.astype("float32"), y.reshape(-1, 1).astype("float32")
+    weights = np.linspace(0.0, 2.0, len(y)).astype("float32")
+    block = SFNEBlock(input_dim=X.shape[1], output_dim=1, hidden_dim=8, seed=0,
+                      spline_columns=[0, 1])
+    loss = keras.losses.MeanSquaredError(reduction=reduction)
+    model = _loop.CompiledModel(_loop.training_model(block, None), optimizer="adam", loss=loss,
+                                steps_per_execution=1).model
+    whole = model.validation_loss(X, y, weights)
+    expected_outputs = np.asarray(block(X))
+    monkeypatch.setattr(_loop, "CHUNK_ROWS", 10)
+    assert model.validation_loss(X, y, weights) == pytest.approx(whole, rel=1e-5)
+    np.testing.assert_allclose(_loop.block_outputs(block, X), expected_outputs, rtol=1e-6)

@@ -36,12 +36,8 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
     slow_network_units : int, default=128
         Width of the slow network's layers.
     spline_knots : int or None, default=8
-        Knots of a cubic B-spline encoding of each feature (after the
-        preprocessor) that takes more than two values, spaced evenly over
-        three standard deviations either side of 0 and linear beyond: the
-        block sees these beside the feature, so it can bend and threshold
-        it the way trees do. Meant for standardised features, as
-        ``preprocessor="auto"`` makes them. None: the features alone.
+        Knots of the cubic B-spline encoding of each feature with more than
+        two values; see :class:`SFNERegressor`. None: the features alone.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -249,8 +245,10 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             # one temperature fitted on them corrects the logits' scale
             # (3-fold CV on the benchmark sets' training rows: lower log
             # loss on 4 of 5, docs/benchmarks.md).
+            from ..training._loop import block_outputs
+
             X_val, target_val, *weights = validation
-            logits = np.asarray(block(X_val))
+            logits = block_outputs(block, X_val)
             self.temperature_ = _labels.fit_temperature(
                 logits, target_val, self._label_kind, *weights
             )

@@ -51,6 +51,11 @@ class _FunctionLoss(keras.losses.Loss):
 
 
 #: Cross-entropies on logits, by the names the estimators use for them.
+# Held-out rows per forward pass outside training: one pass holds
+# activations of rows x (hidden_dim + every spline feature), and the spline
+# encoding's intermediates of rows x encoded columns x splines.
+CHUNK_ROWS = 8192
+
 LOGIT_LOSSES = {
     "sigmoid_cross_entropy": keras.losses.BinaryCrossentropy,
     "softmax_cross_entropy": keras.losses.CategoricalCrossentropy,
@@ -99,13 +104,32 @@ class TrainingModel(keras.Model):
         """The compiled loss of ``x`` against ``y``, as a float.
 
         The same value as Keras's ``evaluate`` (the loss averaged over the
-        rows, weighted), computed in one traced call.
+        rows, weighted), computed in one traced call per ``CHUNK_ROWS`` rows.
         """
         fn = getattr(self, "_validation_loss_fn", None)
         if fn is None:
             fn = self._validation_loss_fn = self._traced_loss()
         args = (x, y) if sample_weight is None else (x, y, sample_weight)
-        return float(keras.ops.convert_to_numpy(fn(*args)))
+        n_rows = len(x)
+        if n_rows <= CHUNK_ROWS:
+            return float(keras.ops.convert_to_numpy(fn(*args)))
+        # Each chunk's loss is reduced as the whole would be: a sum adds up,
+        # a mean over rows (or over weights) counts by its share of them.
+        reduction = getattr(self.loss, "reduction", "sum_over_batch_size")
+        by_weight = reduction == "mean_with_sample_weight" and sample_weight is not None
+        total_weight = float(np.sum(sample_weight)) if by_weight else None
+        total = 0.0
+        for start in range(0, n_rows, CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            loss = float(keras.ops.convert_to_numpy(fn(*(a[rows] for a in args))))
+            if reduction == "sum":
+                share = 1.0
+            elif by_weight:
+                share = float(np.sum(sample_weight[rows])) / total_weight if total_weight else 0.0
+            else:
+                share = len(x[rows]) / n_rows
+            total += loss * share
+        return total
 
     def _traced_loss(self):
         backend = keras.backend.backend()
@@ -375,6 +399,13 @@ class CompiledModel:
 
 
 # ------------------------------------------------------------------ callbacks
+def block_outputs(block, x):
+    """``block(x)`` as a NumPy array, ``CHUNK_ROWS`` rows per call."""
+    return np.concatenate(
+        [np.asarray(block(x[start : start + CHUNK_ROWS])) for start in range(0, len(x), CHUNK_ROWS)]
+    )
+
+
 class ValidationLoss(keras.callbacks.Callback):
     """Add ``val_loss`` to each epoch's logs, from held-out rows."""
 
