@@ -82,6 +82,34 @@ def spline_features(x, grid, xp=np):
     return xp.reshape(features, (-1, x.shape[1] * grid["centres"].shape[0]))
 
 
+def spline_pieces(x, grid):
+    """The in-range part of :func:`spline_features` as its nonzero entries, in NumPy.
+
+    At most four of a column's splines are nonzero at any value: on the
+    knot interval ``k <= u < k + 1`` (``t = u - k``), splines ``k`` to
+    ``k + 3`` take the uniform cubic B-spline weights below. Returns ``u``
+    (the values in knot units), ``k`` (int; both of shape ``(n,
+    n_columns)``) and the four weights (shape ``(n, n_columns, 4)``); the
+    linear extrapolation beyond the knots is left to the caller
+    (``min(u, 0)`` times ``slope_low``, ``max(u - last, 0)`` times
+    ``slope_high``). A forward pass that scatters these into a zero
+    matrix does a few passes over ``n * n_columns`` values where
+    :func:`spline_features` does some twenty over ``n * n_columns * (n_knots + 2)``.
+    """
+    u = (x - grid["low"]) * grid["inverse_step"]
+    inside = np.clip(u, 0.0, grid["last"])
+    # The last knot belongs to the interval before it (t = 1 there).
+    k = np.minimum(np.floor(inside), grid["last"] - 1)
+    t = inside - k
+    s = 1.0 - t
+    t3 = t * t * t
+    pieces = np.stack(
+        [s * s * s, 4.0 - 6.0 * t * t + 3.0 * t3, 1.0 + 3.0 * t * (1.0 + t * s), t3], axis=-1
+    )
+    pieces /= 6.0
+    return u, k.astype(np.intp), pieces
+
+
 def many_valued_columns(X):
     """Indices of the columns of ``X`` that take more than two distinct values.
 

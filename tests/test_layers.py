@@ -242,3 +242,21 @@ def test_spline_encoding_rejects_bad_arguments(kwargs, match):
 def test_spline_encoding_names_a_column_beyond_its_input():
     with pytest.raises(ValueError, match="encodes column 5, but its input has 3 features"):
         SplineEncoding([5])(np.zeros((2, 3), dtype="float32"))
+
+
+def test_spline_pieces_are_the_nonzero_splines_inside_the_knots():
+    from sfne_sklearn._splines import spline_features, spline_grid, spline_pieces
+
+    # Values on the knots themselves (the ends included), between them and
+    # beyond both ends.
+    x = np.concatenate([np.linspace(-4.0, 4.0, 81), [-3.0, 3.0, 0.0]])[:, None]
+    x = np.hstack([x, -x])
+    grid = spline_grid([-3.0, -3.0], [3.0, 3.0], 5, np.float64)
+    u, first, pieces = spline_pieces(x, grid)
+    dense = np.zeros((len(x), 2, 7))
+    np.put_along_axis(dense, first[..., None] + np.arange(4), pieces, axis=-1)
+    beyond = (np.minimum(u, 0.0)[..., None] * grid["slope_low"]
+              + np.maximum(u - grid["last"], 0.0)[..., None] * grid["slope_high"])
+    expected = spline_features(x, grid).reshape(len(x), 2, 7)
+    np.testing.assert_allclose(dense + beyond, expected, rtol=0, atol=1e-12)
+    assert first.min() == 0 and first.max() == 3

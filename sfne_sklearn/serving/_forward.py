@@ -12,11 +12,12 @@ call, where serving code calls it one row at a time.
 
 import numpy as np
 
-from .._splines import spline_features
+from .._splines import spline_pieces
 
 # Rows per chunk: the activations of a chunk stay in the CPU's cache, and
 # very large inputs never hold all their activations at once.
 CHUNK_ROWS = 2048
+_FOUR = np.arange(4)
 
 
 def _arrays(*variables):
@@ -58,6 +59,27 @@ class NumpyForward:
         # A column of 1/width: row means of the hidden state as one product.
         width = weights["norm"][0].shape[0]
         self._averaging = np.full((width, 1), 1.0 / width, dtype=self.dtype)
+        # The input projection split into the features' rows and the
+        # splines' (one block of rows per encoded column); the linear
+        # extrapolation's slopes fold into the latter, one row per column
+        # and end. Pickles from before the spline encoding have no "splines".
+        kernel, bias = weights["input_projection"]
+        self._splines = weights.get("splines")
+        self._input_projection = (kernel, bias)
+        if self._splines is not None:
+            columns, grid = self._splines
+            n_splines = len(grid["centres"])
+            n_features = len(kernel) - len(columns) * n_splines
+            spline_kernel = kernel[n_features:]
+            by_column = spline_kernel.reshape(len(columns), n_splines, -1)
+            self._input_projection = (kernel[:n_features], bias)
+            self._spline_kernel = spline_kernel
+            # Where each encoded column's splines start in a row of them.
+            self._column_offsets = np.arange(len(columns)) * n_splines
+            self._slope_kernels = (
+                np.einsum("s,csh->ch", grid["slope_low"], by_column),
+                np.einsum("s,csh->ch", grid["slope_high"], by_column),
+            )
 
     # Pickles hold the weights and the dtype alone, as before the derived
     # arrays existed; loading derives them again.
@@ -117,12 +139,11 @@ class NumpyForward:
 
     def _forward(self, x):
         w = self.weights
-        # Pickles from before the spline encoding have no "splines".
-        if w.get("splines") is not None:
-            columns, grid = w["splines"]
-            x = np.hstack([x, spline_features(x[:, columns], grid)])
-        # Steps 1-2: input projection and residual ReLU layers.
-        z = _linear(x, w["input_projection"])
+        # Steps 1-2: input projection (of the features and their splines)
+        # and residual ReLU layers.
+        z = _linear(x, self._input_projection)
+        if self._splines is not None:
+            z += self._project_splines(x)
         for layer in w["hidden_layers"]:
             h = _linear(z, layer)
             z += np.maximum(h, 0, out=h)
@@ -136,6 +157,23 @@ class NumpyForward:
         z += _linear(both, w["combine"])
         normalised = _layer_norm(z, w["output_norm"], self._averaging, scale=False)
         return _linear(normalised, self._output_projection)
+
+    def _project_splines(self, x):
+        """The input projection of the spline features of ``x``'s encoded columns."""
+        columns, grid = self._splines
+        u, first, pieces = spline_pieces(x[:, columns], grid)
+        n_rows, width = len(u), len(self._spline_kernel)
+        # Each column's four nonzero splines, scattered into zeros: the same
+        # matrix as spline_features's inside the knots.
+        first += self._column_offsets
+        first += np.arange(0, n_rows * width, width)[:, None]
+        features = np.zeros(n_rows * width, dtype=x.dtype)
+        features[(first[..., None] + _FOUR).ravel()] = pieces.ravel()
+        out = features.reshape(n_rows, width) @ self._spline_kernel
+        below, above = self._slope_kernels
+        out += np.minimum(u, 0.0) @ below
+        out += np.maximum(u - grid["last"], 0.0) @ above
+        return out
 
 
 def _linear(x, kernel_bias):
