@@ -1,5 +1,6 @@
 """Data sets, models and timing helpers shared by the benchmarks."""
 
+import json
 import platform
 import time
 
@@ -73,6 +74,80 @@ class LightGBM:
 
     def predict_proba(self, X):
         return self.model_.predict_proba(self._frame(X))
+
+
+# name -> (pytabkit class name without the Regressor/Classifier suffix, its
+# parameters, the kinds it is fitted for).
+PYTABKIT_MODELS = {
+    "RealMLP-TD": ("RealMLP_TD", {}, ("regressor", "classifier")),
+    "TabM-D": ("TabM_D", {}, ("regressor", "classifier")),
+    # pytabkit's own advice where log loss or AUC matter: pick the epoch by
+    # cross-entropy and do not smooth the labels.
+    "RealMLP-TD (log loss)": (
+        "RealMLP_TD", {"val_metric_name": "cross_entropy", "use_ls": False}, ("classifier",)
+    ),
+}
+
+
+def pytabkit_model(name, kind, seed):
+    """A ``PYTABKIT_MODELS`` model from ``pytabkit`` (needs PyTorch), ``kind`` "regressor" or "classifier".
+
+    pytabkit takes string and categorical columns as they are but refuses
+    missing numbers: those are imputed with the median and flagged, as
+    ``preprocessor="auto"`` does for ours.
+    """
+    import pytabkit
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    numbers = SimpleImputer(strategy="median", add_indicator=True)
+    impute = ColumnTransformer(
+        [("num", numbers, make_column_selector(dtype_include="number"))],
+        remainder="passthrough", verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    prefix, params, _ = PYTABKIT_MODELS[name]
+    estimator = getattr(pytabkit, f"{prefix}_{kind.capitalize()}")
+    return make_pipeline(impute, estimator(random_state=seed, **params))
+
+
+def fit_pytabkit(path, kind, load, fit_and_score, datasets, names, splits):
+    """Fit the pytabkit models ``names`` on ``splits`` of ``datasets``, replacing their rows in ``path``.
+
+    ``load(dataset, split)`` gives the split's ``X_train, X_test, y_train,
+    y_test``; ``fit_and_score(dataset, split, name, model, *split_data)`` a
+    result row. The JSON file is rewritten after every fit, so that a run
+    cut short keeps what it fitted.
+    """
+    rows = json.loads(path.read_text()) if path.exists() else []
+    for dataset in datasets:
+        for split in splits:
+            data = load(dataset, split)
+            for name in names:
+                rows = [r for r in rows if (r["dataset"], r["split"], r["model"]) != (dataset, split, name)]
+                rows.append(fit_and_score(dataset, split, name, pytabkit_model(name, kind, split), *data))
+                path.write_text(json.dumps(rows, indent=1))
+
+
+def add_pytabkit_arguments(parser, kind):
+    """The ``--pytabkit`` and ``--pytabkit-splits`` options of a ``kind`` benchmark script."""
+    names = [name for name, (_, _, kinds) in PYTABKIT_MODELS.items() if kind in kinds]
+    parser.add_argument("--pytabkit", nargs="+", choices=names, default=[],
+                        help="only fit these pytabkit models (needs pytabkit) into their own "
+                             "results file, then rewrite the report")
+    parser.add_argument("--pytabkit-splits", type=int, default=None,
+                        help="with --pytabkit: fit the first this many splits (default: --splits)")
+
+
+def splits_label(splits):
+    """`` (split 0)``, `` (splits 0,2)``: which splits a figure covers."""
+    return f" (split{'s' if len(splits) > 1 else ''} {','.join(map(str, splits))})"
+
+
+def saved_rows(datasets, *paths):
+    """The result rows of ``datasets`` saved in those of ``paths`` that exist."""
+    rows = [row for path in paths if path.exists() for row in json.loads(path.read_text())]
+    return [row for row in rows if row["dataset"] in datasets]
 
 
 def has_lightgbm():

@@ -7,7 +7,15 @@ raw DataFrame: the baselines behind the same ColumnTransformer that
 test log loss, ROC AUC (one-vs-rest, macro, for more than two classes) and
 accuracy, mean and standard deviation over the splits, and fit seconds.
 
+RealMLP-TD and TabM-D (``pytabkit``, PyTorch) take minutes a fit on a CPU:
+their rows live in ``results_classification_pytabkit.json``, which the report
+always reads; ``--pytabkit RealMLP-TD [TabM-D]`` fits those models (on the
+first ``--pytabkit-splits`` splits) into that file and rewrites the report,
+fitting nothing else (``pip install torch==2.13.0 pytabkit`` beside the
+benchmark extra).
+
 Run: python benchmarks/classification.py [--datasets churn penguins] [--splits 5]
+[--report] [--pytabkit RealMLP-TD TabM-D [--pytabkit-splits 1]]
 Writes docs/benchmarks_classification.md and benchmarks/results_classification.json.
 """
 
@@ -26,11 +34,22 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 
-from _common import LightGBM, column_transformer, has_lightgbm, machine
+from _common import (
+    LightGBM,
+    add_pytabkit_arguments,
+    column_transformer,
+    fit_pytabkit,
+    has_lightgbm,
+    machine,
+    saved_rows,
+    splits_label,
+)
 from sfne_sklearn import SFNEClassifier
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
+RESULTS = HERE / "results_classification.json"
+PYTABKIT_RESULTS = HERE / "results_classification_pytabkit.json"
 
 # name -> (package, item, target column)
 DATASETS = {
@@ -80,28 +99,35 @@ def scores(classes, y_test, proba):
     }
 
 
+def fit_and_score(dataset, split, name, model, X_train, X_test, y_train, y_test):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_s = time.perf_counter() - start
+        proba = model.predict_proba(X_test)
+    classes = list(model.classes_ if hasattr(model, "classes_") else model[-1].classes_)
+    row = {"dataset": dataset, "split": split, "model": name, "fit_s": fit_s,
+           **scores(classes, y_test, proba)}
+    print(f"{dataset:9s} split {split} {name:26s} log loss={row['log_loss']:.4f} "
+          f"AUC={row['roc_auc']:.4f} acc={row['accuracy']:.4f} fit={fit_s:6.1f}s", flush=True)
+    return row
+
+
 def main(datasets, n_splits):
     results = []
     for dataset in datasets:
         for split in range(n_splits):
             X_train, X_test, y_train, y_test = load(dataset, split)
             for name, model in models(X_train, split):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    start = time.perf_counter()
-                    model.fit(X_train, y_train)
-                    fit_s = time.perf_counter() - start
-                    proba = model.predict_proba(X_test)
-                classes = list(getattr(model, "classes_", None) if hasattr(model, "classes_")
-                               else model[-1].classes_)
-                row = {"dataset": dataset, "split": split, "model": name, "fit_s": fit_s,
-                       **scores(classes, y_test, proba)}
-                results.append(row)
-                print(f"{dataset:9s} split {split} {name:26s} log loss={row['log_loss']:.4f} "
-                      f"AUC={row['roc_auc']:.4f} acc={row['accuracy']:.4f} fit={fit_s:6.1f}s",
-                      flush=True)
-    (HERE / "results_classification.json").write_text(json.dumps(results, indent=1))
-    write_report(results, n_splits)
+                results.append(fit_and_score(dataset, split, name, model,
+                                             X_train, X_test, y_train, y_test))
+    RESULTS.write_text(json.dumps(results, indent=1))
+
+
+def report(datasets, n_splits):
+    """Rewrite the report from the saved results of every model."""
+    write_report(saved_rows(datasets, RESULTS, PYTABKIT_RESULTS), n_splits)
 
 
 def write_report(results, n_splits):
@@ -109,10 +135,12 @@ def write_report(results, n_splits):
     names = list(dict.fromkeys(r["model"] for r in results))
 
     def cell(dataset, name, key, digits=4):
-        values = [r[key] for r in results if r["dataset"] == dataset and r["model"] == name]
-        if not values:
-            return "n/a"
-        return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+        rows = [r for r in results if r["dataset"] == dataset and r["model"] == name]
+        if not rows:
+            return "not run"
+        values, splits = [r[key] for r in rows], sorted(r["split"] for r in rows)
+        note = "" if splits == list(range(n_splits)) else splits_label(splits)
+        return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}{note}"
 
     lines = [
         "# Classification benchmark",
@@ -145,5 +173,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument("--report", action="store_true",
+                        help="only rewrite the report from the saved results (no fits)")
+    add_pytabkit_arguments(parser, "classifier")
     args = parser.parse_args()
-    main(args.datasets, args.splits)
+    if args.pytabkit:
+        fit_pytabkit(PYTABKIT_RESULTS, "classifier", load, fit_and_score, args.datasets, args.pytabkit,
+                     range(args.pytabkit_splits or args.splits))
+    elif not args.report:
+        main(args.datasets, args.splits)
+    report(args.datasets, args.splits)
