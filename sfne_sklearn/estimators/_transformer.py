@@ -35,12 +35,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     slow_network_units : int, default=128
         Width of the slow network's layers.
     spline_knots : int or None, default=8
-        Knots of a cubic B-spline encoding of each feature (after the
-        preprocessor) that takes more than two values, spaced evenly over
-        three standard deviations either side of 0 and linear beyond: the
-        block sees these beside the feature, so it can bend and threshold
-        it the way trees do. Meant for standardised features, as
-        ``preprocessor="auto"`` makes them. None: the features alone.
+        Knots of the cubic B-spline encoding of each feature with more than
+        two values; see :class:`SFNERegressor`. None: the features alone.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
