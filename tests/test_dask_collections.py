@@ -65,7 +65,14 @@ def test_classifier_and_transformer_methods_on_dask():
         expected = getattr(clf, method)(X)
         got = getattr(clf, method)(dX)
         assert got.dtype == expected.dtype, method
-        np.testing.assert_array_equal(got.compute(), expected)
+        if method == "predict":
+            np.testing.assert_array_equal(got.compute(), expected)
+        else:
+            # Partitions of 25 rows agree with one call on 60 to float64
+            # rounding, not bit for bit: OpenBLAS computes the odd last row
+            # of a matrix product with another kernel (1 ulp apart on
+            # Haswell), for the default block with or without splines.
+            np.testing.assert_allclose(got.compute(), expected, rtol=1e-12, atol=1e-15)
     frame = pd.DataFrame(X, columns=list("abcd"))
     proba = clf.fit(frame, labels).predict_proba(dd.from_pandas(frame, npartitions=2))
     assert list(proba.columns) == [0, 1]
