@@ -38,7 +38,7 @@ from ..serving._persistence import (
     model_to_state,
 )
 from ..training import require_keras
-from ..training._arrays import aligned_take
+from ..training._arrays import aligned_take, compact_rows, is_aligned
 from . import _labels
 from ._incremental import trainer_to_state
 
@@ -314,18 +314,25 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         target = Xt if y is None else self._training_target(y, sample_weight)
         target = np.asarray(target, dtype=self._dtype)
 
+        # The "auto" preprocessor's features are a new array of the fit's own:
+        # the validation split may move rows within it.
+        owned = self.preprocessor == "auto"
         if sample_weight is not None:
             # Rows of weight 0 are dropped, the others rescaled to mean 1: Keras
             # averages the weighted loss over the rows of a batch, so this
             # makes a weight of k the same as k copies of the row.
             keep = sample_weight > 0
-            Xt, target, sample_weight = Xt[keep], target[keep], sample_weight[keep]
+            if not keep.all():
+                reconstructs = target is Xt
+                Xt, owned = aligned_take(Xt, np.flatnonzero(keep)), True
+                target = Xt if reconstructs else target[keep]
+            sample_weight = sample_weight[keep]
             sample_weight = (sample_weight / sample_weight.mean()).astype(self._dtype)
 
         validation = None
         if self._early_stopping_for(Xt.shape[0]):
             Xt, target, sample_weight, validation = self._validation_split(
-                Xt, target, sample_weight, split_seed
+                Xt, target, sample_weight, split_seed, in_place=owned
             )
         return _TrainingData(Xt, target, sample_weight, validation)
 
@@ -556,7 +563,13 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return min(n_samples, max(64, min(200, -(-n_samples // 10))))
         return min(self.batch_size, n_samples)
 
-    def _validation_split(self, Xt, target, sample_weight, seed):
+    def _validation_split(self, Xt, target, sample_weight, seed, *, in_place=False):
+        """Training rows (in their original order) and the held-out ``validation``.
+
+        ``in_place``: ``Xt`` is the fit's own array, and its training rows
+        are moved to its front instead of copied, where TensorFlow can share
+        it; the validation rows are copied first.
+        """
         n_samples = Xt.shape[0]
         n_val = int(np.ceil(self.validation_fraction * n_samples))
         if n_val < 1 or n_samples - n_val < 1:
@@ -572,12 +585,19 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             shuffle=True,
             stratify=self._strata(target, n_val),
         )
+        train.sort()
         weights = None if sample_weight is None else sample_weight[val]
         validation = (Xt[val], target[val]) if weights is None else (Xt[val], target[val], weights)
-        # The one copy of the training rows, aligned so that TensorFlow
-        # shares it instead of copying it again (see training._arrays).
+        reconstructs = target is Xt  # self-supervised: the features are the target
+        if in_place and is_aligned(Xt):
+            X_train = compact_rows(Xt, train)
+        else:
+            # The one copy of the training rows, aligned so that TensorFlow
+            # shares it instead of copying it again (see training._arrays).
+            X_train = aligned_take(Xt, train)
+        target_train = X_train if reconstructs else aligned_take(target, train)
         sw_train = None if sample_weight is None else aligned_take(sample_weight, train)
-        return aligned_take(Xt, train), aligned_take(target, train), sw_train, validation
+        return X_train, target_train, sw_train, validation
 
     def _strata(self, target, n_val):
         """Class of each row, to stratify the validation split by, or None."""

@@ -1,5 +1,7 @@
 """The internal preprocessor that turns raw tables into network features."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn import config_context
@@ -14,7 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._arrays import column_blocks
+from .._arrays import aligned_empty, column_blocks, row_blocks
 
 MISSING_CATEGORY = "__missing__"
 
@@ -152,23 +154,85 @@ class LogSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return X
 
 
+def impute(X, fill, kept, indicator, *, aligned=False):
+    """Gaps in ``X``'s kept columns filled, then one 0/1 column per ``indicator`` column.
+
+    The one new array of the imputation step, written a block of columns at
+    a time; ``SimpleImputer`` fills a copy of ``X`` and then stacks its
+    indicators onto a second one. ``aligned``: in memory that TensorFlow can
+    share, where a fit's training rows will stay (see training._arrays).
+    """
+    shape = (X.shape[0], kept.size + indicator.size)
+    out = aligned_empty(shape, X.dtype) if aligned else np.empty(shape, dtype=X.dtype)
+    filled, flags = out[:, : kept.size], out[:, kept.size :]
+    for block in column_blocks(filled.shape):
+        values = X[:, kept[block]]
+        filled[:, block] = np.where(np.isnan(values), fill[block], values)
+    for block in column_blocks(flags.shape):
+        np.isnan(X[:, indicator[block]], out=flags[:, block])
+    return out
+
+
+class MeanImputer(SimpleImputer):
+    """``SimpleImputer(strategy="mean", add_indicator=True)`` that makes one copy of ``X``.
+
+    Fitted as ``SimpleImputer``; its ``transform`` writes the imputed columns
+    and the indicators into one new array (:func:`impute`), the same values
+    as ``SimpleImputer.transform``.
+    """
+
+    def __init__(self):
+        super().__init__(strategy="mean", add_indicator=True)
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan", reset=False
+        )
+        # Columns never observed at fit time are dropped, as SimpleImputer does.
+        empty = np.isnan(self.statistics_)
+        if empty.any():
+            names = getattr(self, "feature_names_in_", np.arange(len(empty)))
+            warnings.warn(
+                f"Skipping features without any observed values: {names[empty]}. At least "
+                "one non-missing value is needed for imputation with strategy='mean'."
+            )
+        kept = np.flatnonzero(~empty)
+        return impute(X, self.statistics_[kept], kept, self.indicator_.features_, aligned=True)
+
+
+class BlockScaler(StandardScaler):
+    """``StandardScaler`` fitted a block of rows at a time (``partial_fit``).
+
+    ``StandardScaler.fit`` holds a NaN-free copy of ``X`` and its deviations
+    from the mean at once, two more copies of the training data; the blocks'
+    moments combine into the same means and variances, with temporaries the
+    size of a block. Fitted on arrays (the imputer's output).
+    """
+
+    def fit(self, X, y=None, sample_weight=None):
+        X = validate_data(self, X, dtype=(np.float64, np.float32), ensure_all_finite="allow-nan")
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        for name in ("n_samples_seen_", "mean_", "var_", "scale_"):
+            vars(self).pop(name, None)  # a refit starts afresh, as fit does
+        for block in row_blocks(X.shape):
+            weights = None if sample_weight is None else sample_weight[block]
+            self.partial_fit(X[block], sample_weight=weights)
+        return self
+
+
 def _numeric_pipeline(sample_weighted):
     # Mean imputation with a missing-value indicator (the one copy of X),
     # log of heavy right tails and standard scaling, both in place. The
     # weighted steps honour sample weights (through metadata routing) so
     # that weighting rows is equivalent to repeating them. (A log of a 0/1
     # indicator column is undone by the scaling: harmless.)
-    log, scaler = LogSkewed(copy=False), StandardScaler(copy=False)
+    log, scaler = LogSkewed(copy=False), BlockScaler(copy=False)
     if sample_weighted:
         log.set_fit_request(sample_weight=True)
         scaler.set_fit_request(sample_weight=True)
-    return Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="mean", add_indicator=True)),
-            ("log", log),
-            ("scale", scaler),
-        ]
-    )
+    return Pipeline([("impute", MeanImputer()), ("log", log), ("scale", scaler)])
 
 
 class NumericSteps:
@@ -200,10 +264,7 @@ class NumericSteps:
 
     def __call__(self, X):
         """The pipeline's output for a validated float array ``X``."""
-        kept = X[:, self.kept]
-        out = np.where(np.isnan(kept), self.fill, kept).astype(X.dtype, copy=False)
-        if self.indicator.size:
-            out = np.hstack([out, np.isnan(X[:, self.indicator]).astype(X.dtype)])
+        out = impute(X, self.fill, self.kept, self.indicator)
         if self.log_columns.size:
             out[:, self.log_columns] = np.log1p(np.maximum(out[:, self.log_columns], 0))
         out -= self.mean

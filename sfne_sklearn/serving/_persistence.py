@@ -42,6 +42,8 @@ TRUSTED_TYPES = [
     "sfne_sklearn.estimators._transformer.SFNETransformer",
     # The "auto" preprocessor's own transformer, and its FunctionTransformer's function.
     "sfne_sklearn.preprocessing._columns.LogSkewed",
+    "sfne_sklearn.preprocessing._columns.MeanImputer",
+    "sfne_sklearn.preprocessing._columns.BlockScaler",
     "sfne_sklearn.preprocessing._columns._as_category_strings",
     "sfne_sklearn.preprocessing._columns.NumericSteps",
     # The same types under the module paths that archives of 0.1.0 recorded.

@@ -5,21 +5,24 @@ a fit would then be held twice for the whole fit. An array whose data
 starts on a 64-byte boundary (what TensorFlow's kernels require of a
 tensor's buffer) and is C-contiguous is shared instead, through DLPack.
 :func:`aligned_take` builds such arrays where a fit selects its training
-rows anyway (the validation split), so that gather is the only copy.
+rows anyway (the validation split), so that gather is the only copy; where
+the fit's features are its own aligned array (``preprocessor="auto"``),
+:func:`compact_rows` moves the training rows to its front instead.
 """
 
 import numpy as np
 
-_ALIGN = 64
+from .._arrays import ALIGN, aligned_empty, row_blocks
 
 
-def aligned_empty(shape, dtype):
-    """An uninitialised C-contiguous array whose data is 64-byte aligned."""
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
-    offset = (-raw.ctypes.data) % _ALIGN
-    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+def is_aligned(a):
+    """True for a C-contiguous array whose data TensorFlow can share."""
+    return (
+        isinstance(a, np.ndarray)
+        and a.flags.c_contiguous
+        and a.ctypes.data % ALIGN == 0
+        and a.dtype.kind in "fiub"
+    )
 
 
 def aligned_take(a, rows):
@@ -30,16 +33,25 @@ def aligned_take(a, rows):
     return out
 
 
+def compact_rows(a, rows):
+    """``a[rows]`` for increasing ``rows``, moved to the front of ``a`` in place.
+
+    Returns a view of ``a``: the training rows without a second copy of
+    them. Every row moves towards the start (``rows[i] >= i``), so a block
+    of rows is gathered before any later write can reach it.
+    """
+    rows = np.asarray(rows)
+    if np.any(np.diff(rows) <= 0):
+        raise ValueError("compact_rows needs strictly increasing rows.")
+    for block in row_blocks((len(rows), int(np.prod(a.shape[1:], dtype=int)))):
+        a[block] = a[rows[block]]
+    return a[: len(rows)]
+
+
 def as_tensor(a):
     """``a`` as a TensorFlow tensor, sharing its memory where TensorFlow can."""
     import tensorflow as tf
 
-    if (
-        isinstance(a, np.ndarray)
-        and a.size
-        and a.flags.c_contiguous
-        and a.ctypes.data % _ALIGN == 0
-        and a.dtype.kind in "fiub"
-    ):
+    if a.size and is_aligned(a):
         return tf.experimental.dlpack.from_dlpack(a.__dlpack__())
     return tf.constant(a)
