@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _frames import QUICK
+from _frames import QUICK, mixed_frame
 from sfne_sklearn import SFNERegressor
-from sfne_sklearn.preprocessing._columns import NumericSteps, fit_preprocessor
+from sfne_sklearn.preprocessing._columns import FrameSteps, NumericSteps, fit_preprocessor
 
 
 def numeric_array(dtype):
@@ -60,3 +60,37 @@ def test_estimators_predict_arrays_through_the_numeric_steps():
     np.testing.assert_allclose(
         est.predict(X), through_pipeline * est._y_scale[0] + est._y_mean[0], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("numbers", ["mixed", "float32"])
+def test_frame_steps_equal_the_column_transformer(numbers):
+    frame, _ = mixed_frame()
+    if numbers == "float32":
+        frame = frame.assign(num=frame["num"].astype(np.float32), count=np.float32(2.5),
+                             ratio=frame["ratio"].astype("float32"))
+    fitted, _ = fit_preprocessor("auto", frame.iloc[:100])
+    steps = FrameSteps.of(fitted)
+    for rows in (frame.iloc[100:], frame.iloc[100:101]):
+        expected = fitted.transform(rows)
+        got = steps(rows)
+        assert got.dtype == expected.dtype
+        # float32 numbers: float32 rounding, as NumericSteps on arrays.
+        tolerance = 0 if numbers == "mixed" else 1e-6
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    infinite = frame.iloc[100:].assign(num=np.inf)
+    with pytest.raises(ValueError, match="infinity"):
+        fitted.transform(infinite)
+    with pytest.raises(ValueError, match="infinity"):
+        steps(infinite)
+
+
+def test_estimators_predict_frames_through_the_frame_steps():
+    frame, y = mixed_frame()
+    est = SFNERegressor(**QUICK, random_state=0).fit(frame, y)
+    assert est._frame_steps is not None and est._numeric_steps is None
+    through_pipeline = est._forward(est.preprocessor_.transform(frame))[:, 0]
+    np.testing.assert_allclose(
+        est.predict(frame), through_pipeline * est._y_scale[0] + est._y_mean[0], rtol=1e-12
+    )
+    numbers = SFNERegressor(**QUICK, random_state=0).fit(frame[["num"]].to_numpy(), y)
+    assert numbers._frame_steps is None

@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from .._splines import many_valued_columns
 from ..preprocessing._columns import (
+    FrameSteps,
     NumericSteps,
     check_numeric_columns,
     fit_preprocessor,
@@ -212,6 +213,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return numeric_steps(X).astype(self._dtype, copy=False)
         if self.preprocessor == "auto":
             check_numeric_columns(self.preprocessor_, X)
+            frame_steps = getattr(self, "_frame_steps", None)
+            if frame_steps is not None and is_dataframe(X):
+                return self._as_model_input(frame_steps(X))
         Xt = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
         return self._as_model_input(Xt)
 
@@ -270,6 +274,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "_forward",
         "_model_state",
         "_numeric_steps",
+        "_frame_steps",
         "_dtype",
         "_y_mean",
         "_y_scale",
@@ -349,6 +354,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
         if self.preprocessor == "auto":
             self._numeric_steps = NumericSteps.of(self.preprocessor_)
+            self._frame_steps = FrameSteps.of(self.preprocessor_)
         # Compute in the float dtype of the features (as MLPRegressor does):
         # float32 stays float32, anything else runs in float64.
         self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import (
     _check_sample_weight,
+    assert_all_finite,
     check_is_fitted,
     validate_data,
 )
@@ -276,6 +277,51 @@ class NumericSteps:
         """The steps of a fitted ``"auto"`` preprocessor made for arrays, else None."""
         steps = getattr(preprocessor, "named_steps", None)
         if steps is None or list(steps) != ["impute", "log", "scale"]:
+            return None
+        return cls(preprocessor)
+
+
+class FrameSteps:
+    """A fitted ``"auto"`` ColumnTransformer applied to a DataFrame group by group.
+
+    ``ColumnTransformer.transform`` validates the frame again and calls each
+    transformer through joblib's machinery: half of a one-row prediction.
+    An estimator predicting on a frame it has validated itself applies the
+    numeric columns' :class:`NumericSteps` and the categorical pipeline
+    directly, with the same result.
+
+    Parameters
+    ----------
+    column_transformer : ColumnTransformer
+        The fitted ``"auto"`` ColumnTransformer.
+    """
+
+    def __init__(self, column_transformer):
+        self.parts = [
+            (list(columns), NumericSteps(transformer) if name == "num" else transformer)
+            for name, transformer, columns in column_transformer.transformers_
+            if name in ("num", "cat")
+        ]
+
+    def __call__(self, frame):
+        """The ColumnTransformer's output for a validated DataFrame ``frame``."""
+        out = []
+        for columns, steps in self.parts:
+            if isinstance(steps, NumericSteps):
+                # The dtype check_array gives the imputer: float32 only if all are.
+                dtypes = set(frame.dtypes[columns])
+                dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+                values = frame[columns].to_numpy(dtype=dtype, na_value=np.nan)
+                assert_all_finite(values, allow_nan=True, input_name="X")
+                out.append(steps(values))
+            else:
+                out.append(steps.transform(frame[columns]))
+        return np.hstack(out) if len(out) > 1 else out[0]
+
+    @classmethod
+    def of(cls, preprocessor):
+        """The steps of a fitted ``"auto"`` ColumnTransformer, else None."""
+        if not isinstance(preprocessor, ColumnTransformer):
             return None
         return cls(preprocessor)
 

@@ -46,6 +46,7 @@ TRUSTED_TYPES = [
     "sfne_sklearn.preprocessing._columns.BlockScaler",
     "sfne_sklearn.preprocessing._columns._as_category_strings",
     "sfne_sklearn.preprocessing._columns.NumericSteps",
+    "sfne_sklearn.preprocessing._columns.FrameSteps",
     # The same types under the module paths that archives of 0.1.0 recorded.
     "sfne_sklearn._classifier.SFNEClassifier",
     "sfne_sklearn._regressor.SFNERegressor",
