@@ -75,7 +75,8 @@ def plot_history(estimator_or_history, ax=None, *, keys=None, log_scale=False, t
         Axes to draw on. ``None`` draws on a new figure.
     keys : list of str, default=None
         Metrics to plot, in order. ``None`` plots every metric of the
-        history.
+        history but the learning rate (a schedule's ``learning_rate``, on
+        another scale than the losses).
     log_scale : bool, default=False
         Use a logarithmic y axis, which shows the late, small improvements.
     title : str, default=None
@@ -115,7 +116,7 @@ def plot_history(estimator_or_history, ax=None, *, keys=None, log_scale=False, t
     """
     history, best_epoch, label = _as_history(estimator_or_history)
     if keys is None:
-        keys = list(history)
+        keys = [key for key in history if not key.startswith("learning_rate")]
     else:
         keys = [keys] if isinstance(keys, str) else list(keys)
         missing = [key for key in keys if key not in history]

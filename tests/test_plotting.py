@@ -56,6 +56,9 @@ def test_fitted_estimator_with_early_stopping_marks_the_best_epoch():
     assert ax.get_yscale() == "log"
     assert ax.get_title() == "my model"
     assert ax.get_ylabel() == "loss (on the standardised target)"
+    # The learning rate of the schedule is recorded, and plotted on request only.
+    assert "learning_rate" in est.history_
+    assert _labels(plot_history(est, keys="learning_rate"))[0] == "learning_rate"
 
 
 def test_classifier_loss_is_labelled_cross_entropy():

@@ -115,3 +115,27 @@ def test_scikeras_patches_stay_out_of_the_process():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_the_plateau_schedule_halves_the_learning_rate_when_the_loss_stalls():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 3)), rng.normal(size=300)  # noise: the loss stalls at once
+    params = {**FAST, "epochs": 40, "n_iter_no_change": 8, "random_state": 0}
+    est = _fit(SFNERegressor(**params), X, y)
+    rates = np.array(est.history_["learning_rate"])
+    assert len(rates) == est.n_iter_ and rates[0] == pytest.approx(3e-3)
+    steps = rates[1:] / rates[:-1]
+    assert np.all(np.isclose(steps, 1.0) | np.isclose(steps, 0.5)) and np.any(steps < 1)
+    assert rates.min() >= 3e-3 / 256 * (1 - 1e-6)
+    # A halving follows n_iter_no_change // 4 = 2 epochs without improvement.
+    val = np.array(est.history_["val_loss"])
+    first = int(np.flatnonzero(steps < 1)[0]) + 1  # first epoch at the lower rate
+    best_before = np.minimum.accumulate(val)
+    assert best_before[first - 1] > best_before[first - 3] - 1e-4
+    constant = _fit(SFNERegressor(**params, learning_rate_schedule="constant"), X, y)
+    assert "learning_rate" not in constant.history_
+    # The schedule's state does not outlive a fit: a reused compiled model
+    # starts again at the full rate.
+    again = _fit(SFNERegressor(**params), X, y)
+    assert again.history_["learning_rate"][0] == pytest.approx(3e-3)
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))

@@ -76,6 +76,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         # optimizer for every fit (with optimizer__learning_rate).
         "optimizer": [str, type],
         "optimizer__learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"plateau", "constant"})],
         # A keras.losses.Loss is callable; a Callback is known by its hooks.
         "loss": [str, callable],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -101,6 +102,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         preprocessor,
         optimizer,
         optimizer__learning_rate,
+        learning_rate_schedule,
         loss,
         epochs,
         batch_size,
@@ -120,6 +122,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self.preprocessor = preprocessor
         self.optimizer = optimizer
         self.optimizer__learning_rate = optimizer__learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
@@ -498,12 +501,32 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         # The validation loss first, so that every other callback sees it;
         # then the guard, so that none sees a diverged epoch.
         guard = DivergenceGuard()
-        callbacks = [guard, stopper, *(user_callbacks or [])]
+        callbacks = [guard, stopper, *self._schedule_callbacks(stopper), *(user_callbacks or [])]
         if early_stopping:
             callbacks.insert(0, ValidationLoss(*validation))
         if self.verbose:
             callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
         return stopper, guard, callbacks
+
+    # Lowest learning rate of the "plateau" schedule, as a fraction of the
+    # initial one: eight halvings.
+    _PLATEAU_MIN_FACTOR = 1 / 256
+
+    def _schedule_callbacks(self, stopper):
+        """The learning-rate schedule's callbacks, watching what ``stopper`` watches."""
+        import keras
+
+        if self.learning_rate_schedule == "constant":
+            return []
+        return [
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=stopper.monitor,
+                factor=0.5,
+                patience=max(1, self.n_iter_no_change // 4),
+                min_delta=self.tol,
+                min_lr=float(self.optimizer__learning_rate) * self._PLATEAU_MIN_FACTOR,
+            )
+        ]
 
     def _recover(self, diverged, guard, stopper, early_stopping):
         """Keep the last finite weights of a diverged fit, or raise."""

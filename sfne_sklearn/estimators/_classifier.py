@@ -44,6 +44,8 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        As for :class:`SFNERegressor`.
     loss : "auto" or keras loss, default="auto"
         ``"auto"``: sigmoid cross-entropy for two classes and for multilabel
         targets, softmax cross-entropy for more classes. A Keras loss given
@@ -91,7 +93,8 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
     preprocessor_ : transformer or None
         The fitted preprocessor.
     history_ : dict of list
-        Per-epoch ``loss`` (and ``val_loss`` when early stopping is on).
+        Per-epoch ``loss`` (and ``val_loss`` when early stopping is on, and
+        ``learning_rate`` under the ``"plateau"`` schedule).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
@@ -151,6 +154,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
+        learning_rate_schedule="plateau",
         loss="auto",
         class_weight=None,
         epochs=200,
@@ -172,6 +176,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
             loss=loss,
             epochs=epochs,
             batch_size=batch_size,

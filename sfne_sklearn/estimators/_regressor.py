@@ -47,6 +47,14 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        ``"plateau"``: halve the learning rate whenever the loss that early
+        stopping watches (the validation loss, else the training loss) has
+        not improved by ``tol`` for ``max(1, n_iter_no_change // 4)`` epochs,
+        down to 1/256 of ``optimizer__learning_rate``; training then ends
+        sooner, having fine-tuned at the lower rates. ``"constant"``: keep
+        ``optimizer__learning_rate`` throughout. Streamed fits (dask
+        collections, ``partial_fit``) keep it constant.
     loss : str or keras loss, default="mse"
         Keras loss, computed on the standardised target.
     epochs : int, default=200
@@ -84,7 +92,8 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
     preprocessor_ : transformer or None
         The fitted preprocessor.
     history_ : dict of list
-        Per-epoch ``loss`` (and ``val_loss`` when early stopping is on).
+        Per-epoch ``loss`` (and ``val_loss`` when early stopping is on, and
+        ``learning_rate`` under the ``"plateau"`` schedule).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
@@ -125,6 +134,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
+        learning_rate_schedule="plateau",
         loss="mse",
         epochs=200,
         batch_size="auto",
@@ -145,6 +155,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
             loss=loss,
             epochs=epochs,
             batch_size=batch_size,

@@ -43,6 +43,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
         Learning rate given to ``optimizer``.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        As for :class:`SFNERegressor`.
     loss : str or keras loss, default="auto"
         Keras loss of the head. ``"auto"``: the mean squared error, or for
         class labels a cross-entropy on the head's logits (sigmoid for two
@@ -86,7 +88,8 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     preprocessor_ : transformer or None
         The fitted preprocessor.
     history_ : dict of list
-        Per-epoch losses.
+        Per-epoch losses (and ``learning_rate`` under the ``"plateau"``
+        schedule).
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
@@ -127,6 +130,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
+        learning_rate_schedule="plateau",
         loss="auto",
         target_type="auto",
         epochs=200,
@@ -148,6 +152,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
             loss=loss,
             epochs=epochs,
             batch_size=batch_size,
