@@ -21,6 +21,8 @@ from sfne_sklearn import SFNEClassifier
 
 CANDIDATES = {
     "current": {},
+    # The learning rate before the "plateau" default.
+    "constant": {"learning_rate_schedule": "constant"},
     "no splines": {"spline_knots": None},
     "lr 1e-3": {"optimizer__learning_rate": 1e-3},
     "adamw": {"optimizer": "adamw"},
