@@ -129,6 +129,27 @@ def fit_pytabkit(path, kind, load, fit_and_score, datasets, names, splits):
                 path.write_text(json.dumps(rows, indent=1))
 
 
+def fit_models(path, load, models, fit_and_score, datasets, n_splits, resume):
+    """Fit ``models(X_train, split)`` on the splits of ``datasets`` into ``path``.
+
+    With ``resume``, the rows already in ``path`` are kept and only the
+    missing ones fitted (to refit one model, drop its rows first). The JSON
+    file is rewritten after every fit, so that a run cut short keeps what it
+    fitted.
+    """
+    done = json.loads(path.read_text()) if resume and path.exists() else []
+    results = [r for r in done if r["dataset"] in datasets and r["split"] < n_splits]
+    seen = {(r["dataset"], r["split"], r["model"]) for r in results}
+    for dataset in datasets:
+        for split in range(n_splits):
+            data = load(dataset, split)
+            for name, model in models(data[0], split):
+                if (dataset, split, name) not in seen:
+                    results.append(fit_and_score(dataset, split, name, model, *data))
+                    path.write_text(json.dumps(results, indent=1))
+    path.write_text(json.dumps(results, indent=1))
+
+
 def add_pytabkit_arguments(parser, kind):
     """The ``--pytabkit`` and ``--pytabkit-splits`` options of a ``kind`` benchmark script."""
     names = [name for name, (_, _, kinds) in PYTABKIT_MODELS.items() if kind in kinds]

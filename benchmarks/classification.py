@@ -14,13 +14,12 @@ first ``--pytabkit-splits`` splits) into that file and rewrites the report,
 fitting nothing else (``pip install torch==2.13.0 pytabkit`` beside the
 benchmark extra).
 
-Run: python benchmarks/classification.py [--datasets churn penguins] [--splits 5]
+Run: python benchmarks/classification.py [--datasets churn penguins] [--splits 5] [--resume]
 [--report] [--pytabkit RealMLP-TD TabM-D [--pytabkit-splits 1]]
 Writes docs/benchmarks_classification.md and benchmarks/results_classification.json.
 """
 
 import argparse
-import json
 import time
 import warnings
 from pathlib import Path
@@ -38,6 +37,7 @@ from _common import (
     LightGBM,
     add_pytabkit_arguments,
     column_transformer,
+    fit_models,
     fit_pytabkit,
     has_lightgbm,
     machine,
@@ -114,15 +114,8 @@ def fit_and_score(dataset, split, name, model, X_train, X_test, y_train, y_test)
     return row
 
 
-def main(datasets, n_splits):
-    results = []
-    for dataset in datasets:
-        for split in range(n_splits):
-            X_train, X_test, y_train, y_test = load(dataset, split)
-            for name, model in models(X_train, split):
-                results.append(fit_and_score(dataset, split, name, model,
-                                             X_train, X_test, y_train, y_test))
-    RESULTS.write_text(json.dumps(results, indent=1))
+def main(datasets, n_splits, resume):
+    fit_models(RESULTS, load, models, fit_and_score, datasets, n_splits, resume)
 
 
 def report(datasets, n_splits):
@@ -173,6 +166,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the saved results and fit only the missing rows")
     parser.add_argument("--report", action="store_true",
                         help="only rewrite the report from the saved results (no fits)")
     add_pytabkit_arguments(parser, "classifier")
@@ -181,5 +176,5 @@ if __name__ == "__main__":
         fit_pytabkit(PYTABKIT_RESULTS, "classifier", load, fit_and_score, args.datasets, args.pytabkit,
                      range(args.pytabkit_splits or args.splits))
     elif not args.report:
-        main(args.datasets, args.splits)
+        main(args.datasets, args.splits, args.resume)
     report(args.datasets, args.splits)

@@ -27,7 +27,6 @@ benchmarks/results_regression.json.
 """
 
 import argparse
-import json
 import time
 import warnings
 from pathlib import Path
@@ -46,6 +45,7 @@ from _common import (
     LightGBM,
     add_pytabkit_arguments,
     column_transformer,
+    fit_models,
     fit_pytabkit,
     has_lightgbm,
     load,
@@ -90,25 +90,12 @@ def fit_and_score(dataset, split, name, model, X_train, X_test, y_train, y_test)
 
 
 def run(datasets, n_splits, resume):
-    done = json.loads(RESULTS.read_text()) if resume and RESULTS.exists() else []
-    results = [r for r in done if r["dataset"] in datasets and r["split"] < n_splits]
-    seen = {(r["dataset"], r["split"], r["model"]) for r in results}
     # The first fit of a process pays for importing and tracing once: not timed.
     X_warm, _, y_warm, _ = load("penguins")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         SFNERegressor(random_state=0).fit(X_warm, y_warm)
-    for dataset in datasets:
-        for split in range(n_splits):
-            X_train, X_test, y_train, y_test = load(dataset, split)
-            for name, model in models(X_train, split):
-                if (dataset, split, name) in seen:
-                    continue
-                results.append(fit_and_score(dataset, split, name, model,
-                                             X_train, X_test, y_train, y_test))
-                # Written after every fit, so that --resume picks up an interrupted run.
-                RESULTS.write_text(json.dumps(results, indent=1))
-    RESULTS.write_text(json.dumps(results, indent=1))
+    fit_models(RESULTS, load, models, fit_and_score, datasets, n_splits, resume)
 
 
 def report(datasets, n_splits):
