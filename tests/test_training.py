@@ -139,3 +139,21 @@ def test_the_plateau_schedule_halves_the_learning_rate_when_the_loss_stalls():
     again = _fit(SFNERegressor(**params), X, y)
     assert again.history_["learning_rate"][0] == pytest.approx(3e-3)
     np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
+def test_early_stopping_keeps_the_lowest_loss_and_stops_by_tol():
+    # tol decides when to stop; the weights kept are those of the lowest
+    # validation loss, even where it fell by less than tol (Keras's own
+    # EarlyStopping would keep the last epoch that improved by more).
+    X, y = regression_data(n_samples=300)
+    params = {**FAST, "epochs": 60, "n_iter_no_change": 4, "tol": 0.05, "random_state": 0}
+    est = _fit(SFNERegressor(**params, early_stopping=True), X, y)
+    val = np.array(est.history_["val_loss"])
+    assert est.best_epoch_ == int(np.argmin(val)) + 1
+    # Stopped 4 epochs after the last improvement by more than tol.
+    best_by_tol, last = val[0], 0
+    for epoch, loss in enumerate(val):
+        if loss < best_by_tol - 0.05:
+            best_by_tol, last = loss, epoch
+    assert est.n_iter_ == last + 4 + 1
+    assert est.best_epoch_ > last + 1  # a smaller improvement came later, and was kept

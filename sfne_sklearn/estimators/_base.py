@@ -486,10 +486,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         import keras
 
         from ..training._guards import DivergenceGuard
-        from ..training._loop import FitProgress, ValidationLoss
+        from ..training._loop import EarlyStopping, FitProgress, ValidationLoss
 
         early_stopping = validation is not None
-        stopper = keras.callbacks.EarlyStopping(
+        stopper = EarlyStopping(
             monitor="val_loss" if early_stopping else "loss",
             min_delta=self.tol,
             patience=self.n_iter_no_change,

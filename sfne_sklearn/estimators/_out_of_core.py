@@ -198,8 +198,10 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     batch_size = estimator._batch_size_for(n_rows)
     history = {"loss": []}
     validation = []
-    best = SimpleNamespace(loss=np.inf, weights=None, best_epoch=0, stopped_epoch=0,
-                           monitor="val_loss" if early else "loss")
+    # As the in-memory fit's EarlyStopping: ``tol`` decides when to stop, the
+    # weights kept are those of the lowest loss.
+    best = SimpleNamespace(loss=np.inf, lowest=np.inf, weights=None, best_epoch=0,
+                           stopped_epoch=0, monitor="val_loss" if early else "loss")
     wait = 0
     for epoch in range(estimator.epochs):
         order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(pairs))
@@ -245,10 +247,12 @@ def fit_out_of_core(estimator, X, y, sample_weight):
                 f"{name}: training diverged in epoch {epoch + 1} ({best.monitor}={current}). "
                 "Lower `optimizer__learning_rate`."
             )
-        if current < best.loss - estimator.tol:
-            best.loss, best.best_epoch, wait = current, epoch, 0
+        if current < best.lowest:
+            best.lowest, best.best_epoch = current, epoch
             if early:
                 best.weights = trainer.block_weights()
+        if current < best.loss - estimator.tol:
+            best.loss, wait = current, 0
         else:
             wait += 1
             if wait >= estimator.n_iter_no_change:

@@ -413,6 +413,34 @@ def block_outputs(block, x):
     )
 
 
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras's early stopping, keeping the weights of the lowest loss.
+
+    Keras counts an epoch as its best only where the monitored loss improved
+    by more than ``min_delta``, and restores that epoch: later improvements
+    smaller than that (the fine-tuning after a learning rate is lowered)
+    were lost. Here ``min_delta`` decides when to stop, as Keras does, and
+    the weights kept (``best_epoch``) are those of the lowest loss seen, as
+    scikit-learn's MLP keeps them. For losses (``mode="min"``).
+    """
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.lowest = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        current = (logs or {}).get(self.monitor)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.lowest is None or current < self.lowest:
+            self.lowest = current
+            if self.best_epoch != epoch:  # lower, but by less than min_delta
+                self.best_epoch = epoch
+                if self.restore_best_weights:
+                    self.best_weights = self.model.get_weights()
+
+
 class ValidationLoss(keras.callbacks.Callback):
     """Add ``val_loss`` to each epoch's logs, from held-out rows."""
 
