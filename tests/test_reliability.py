@@ -405,7 +405,10 @@ def test_divergence_keeps_the_last_finite_weights_and_warns():
     )
     with pytest.warns(ConvergenceWarning, match="diverged in epoch") as record:
         est.fit(X, y)
-    assert "optimizer__learning_rate" in str(record[0].message)
+    # Keras warns too (numpy DeprecationWarnings where it converts TensorFlow
+    # values, the plateau schedule's learning rate among them): look at ours.
+    diverged = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert "optimizer__learning_rate" in str(diverged[0].message)
     assert 1 <= est.n_iter_ < 20
     assert len(est.history_["loss"]) == est.n_iter_ == len(recorder.weights)
     assert np.all(np.isfinite(est.history_["loss"]))
