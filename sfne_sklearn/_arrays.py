@@ -6,7 +6,7 @@ import numpy as np
 # share it (see training._arrays).
 ALIGN = 64
 
-# Elements per block of columns: a few MB of float64 temporaries.
+# Elements per block of columns (or rows): a few MB of float64 temporaries.
 _BLOCK_ELEMENTS = 1 << 22
 
 
