@@ -356,8 +356,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         else:
             self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
         if self.preprocessor == "auto":
-            self._numeric_steps = NumericSteps.of(self.preprocessor_)
-            self._frame_steps = FrameSteps.of(self.preprocessor_)
+            self._set_preprocessing_steps()
         # Compute in the float dtype of the features (as MLPRegressor does):
         # float32 stays float32, anything else runs in float64.
         self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
@@ -572,6 +571,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
         self._set_fitted_model(model)
+
+    def _set_preprocessing_steps(self):
+        """The fitted ``"auto"`` preprocessor's paths for arrays and for frames (see _features)."""
+        self._numeric_steps = NumericSteps.of(self.preprocessor_)
+        self._frame_steps = FrameSteps.of(self.preprocessor_)
 
     # Rows from which ``early_stopping="auto"`` holds out a validation set.
     _AUTO_EARLY_STOPPING_ROWS = 200

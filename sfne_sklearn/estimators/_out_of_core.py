@@ -136,7 +136,6 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     """Fit ``estimator`` on dask ``X`` and ``y`` (None: a self-supervised transformer)."""
     import dask
 
-    from ..preprocessing._columns import FrameSteps, NumericSteps
     from ..preprocessing._dask_stats import delayed_partitions, fit_auto_on_dask
     from ..training._stream import IncrementalTrainer
 
@@ -166,8 +165,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     head = estimator._validate_X(head, reset=True)
     if estimator.preprocessor == "auto":
         estimator.preprocessor_, lengths = fit_auto_on_dask(X, head)
-        estimator._numeric_steps = NumericSteps.of(estimator.preprocessor_)
-        estimator._frame_steps = FrameSteps.of(estimator.preprocessor_)
+        estimator._set_preprocessing_steps()
     else:
         estimator.preprocessor_ = None
         lengths = list(X.map_partitions(len).compute()) if is_dask_dataframe(X) else list(
