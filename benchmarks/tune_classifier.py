@@ -23,6 +23,8 @@ CANDIDATES = {
     "current": {},
     # The learning rate before the "plateau" default.
     "constant": {"learning_rate_schedule": "constant"},
+    # The float type before dtype="auto" (which trains in float32 above 64 rows).
+    "float64": {"dtype": "float64"},
     "no splines": {"spline_knots": None},
     "lr 1e-3": {"optimizer__learning_rate": 1e-3},
     "adamw": {"optimizer": "adamw"},

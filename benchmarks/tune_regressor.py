@@ -79,6 +79,8 @@ CANDIDATES = {
     "current": lambda X: {},
     # The learning rate before the "plateau" default.
     "constant": lambda X: {"learning_rate_schedule": "constant"},
+    # The float type before dtype="auto" (which trains in float32 above 64 rows).
+    "float64": lambda X: {"dtype": "float64"},
     "large batches": large_batches,
     # The defaults before the block's splines (spline_knots=8, knots on ±3).
     "no splines": lambda X: {"spline_knots": None},

@@ -32,6 +32,16 @@ def row_blocks(shape):
     return [slice(start, min(start + step, n_rows)) for start in range(0, max(n_rows, 1), step)]
 
 
+def is_aligned(a):
+    """True for a C-contiguous array whose data TensorFlow can share."""
+    return (
+        isinstance(a, np.ndarray)
+        and a.flags.c_contiguous
+        and a.ctypes.data % ALIGN == 0
+        and a.dtype.kind in "fiub"
+    )
+
+
 def aligned_empty(shape, dtype):
     """An uninitialised C-contiguous array whose data is ``ALIGN``-byte aligned."""
     dtype = np.dtype(dtype)
@@ -39,3 +49,18 @@ def aligned_empty(shape, dtype):
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     offset = (-raw.ctypes.data) % ALIGN
     return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_astype(a, dtype):
+    """``a`` as a C-contiguous, ``ALIGN``-byte aligned array of ``dtype``.
+
+    ``a`` itself where it already is one; otherwise a new array, converted a
+    block of rows at a time (no temporary of the whole array).
+    """
+    dtype = np.dtype(dtype)
+    if a.dtype == dtype and is_aligned(a):
+        return a
+    out = aligned_empty(a.shape, dtype)
+    for block in row_blocks((a.shape[0], int(np.prod(a.shape[1:], dtype=int)))):
+        out[block] = a[block]
+    return out

@@ -83,7 +83,8 @@ def test_a_fit_trains_on_its_own_feature_array(monkeypatch):
         return out
 
     monkeypatch.setattr(_base.BaseSFNE, "_validation_split", spy)
-    params = dict(epochs=2, hidden_dim=8, random_state=0)
+    # float64: the given preprocessor's output is then used as it is.
+    params = dict(epochs=2, hidden_dim=8, random_state=0, dtype="float64")
     auto = SFNERegressor(**params).fit(X, y)
     assert seen["shared"] == [True]
     from sfne_sklearn.preprocessing._columns import fit_preprocessor
@@ -91,6 +92,14 @@ def test_a_fit_trains_on_its_own_feature_array(monkeypatch):
     fitted, _ = fit_preprocessor("auto", X)
     given = SFNERegressor(preprocessor=fitted, **params).fit(X, y)  # cloned, refitted
     assert seen["shared"] == [True, False]
+    np.testing.assert_array_equal(auto.predict(X), given.predict(X))
+    # Narrowed to float32 (the default above 64 rows), the features are a
+    # new array of the fit's own, whatever made them.
+    params["dtype"] = "auto"
+    auto = SFNERegressor(**params).fit(X, y)
+    given = SFNERegressor(preprocessor=fitted, **params).fit(X, y)
+    assert seen["shared"] == [True, False, True, True]
+    assert auto.model_.dtype_policy.compute_dtype == "float32"
     np.testing.assert_array_equal(auto.predict(X), given.predict(X))
 
 

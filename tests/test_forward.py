@@ -103,15 +103,18 @@ def test_a_block_with_a_preprocessing_model_is_refused():
 @pytest.mark.parametrize(
     "make, method",
     [
-        (lambda: SFNERegressor(**QUICK, random_state=0), "predict"),
-        (lambda: SFNEClassifier(**QUICK, random_state=0), "decision_function"),
-        (lambda: SFNETransformer(output_dim=4, **QUICK, random_state=0), "transform"),
+        (lambda **kw: SFNERegressor(**QUICK, **kw, random_state=0), "predict"),
+        (lambda **kw: SFNEClassifier(**QUICK, **kw, random_state=0), "decision_function"),
+        (lambda **kw: SFNETransformer(output_dim=4, **QUICK, **kw, random_state=0), "transform"),
     ],
 )
-def test_estimators_predict_what_their_keras_model_computes(make, method):
+# Both compute in the network's dtype: to float64 rounding, or float32's.
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-5)])
+def test_estimators_predict_what_their_keras_model_computes(make, method, dtype, tol):
     X, y = regression_data()
-    est = make()
+    est = make(dtype=dtype)
     est.fit(X, y if method != "decision_function" else y > np.median(y))
+    assert est.model_.dtype_policy.compute_dtype == dtype
     Xt = est.preprocessor_.transform(X)
     keras_out = np.asarray(est.model_(Xt))
     got = getattr(est, method)(X)
@@ -119,4 +122,4 @@ def test_estimators_predict_what_their_keras_model_computes(make, method):
         keras_out = keras_out[:, 0] * est._y_scale[0] + est._y_mean[0]
     elif method == "decision_function":
         keras_out = keras_out[:, 0]
-    np.testing.assert_allclose(got, keras_out, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got, keras_out, rtol=tol, atol=tol)

@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
@@ -34,7 +35,8 @@ def test_joblib_round_trip_in_a_fresh_process_predicts_without_keras(tmp_path):
     pipe = Pipeline(
         [("sfne", SFNETransformer(output_dim=8, **FAST, random_state=0)), ("ridge", Ridge())]
     ).fit(frame, y)
-    reg = SFNERegressor(**FAST, random_state=0).fit(frame, y)
+    # float64, so that the rebuilt Keras model is compared to float64 rounding.
+    reg = SFNERegressor(**FAST, dtype="float64", random_state=0).fit(frame, y)
     clf = SFNEClassifier(**FAST, random_state=0).fit(frame, np.where(y > 2, "high", "low"))
     joblib.dump(pipe, tmp_path / "pipe.joblib")
     joblib.dump(reg, tmp_path / "reg.joblib")
@@ -90,6 +92,14 @@ def test_files_saved_by_release_0_1_0_still_load(name):
         else:
             got = loaded.predict(X)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        # Parameters added since hold the values that reproduce 0.1.0's
+        # training, so that repr, get_params and clone work.
+        params = loaded.get_params()
+        assert params["dtype"] == "float64"
+        assert params["learning_rate_schedule"] == "constant"
+        assert params["spline_knots"] is None
+        assert clone(loaded).get_params() == params
+        assert type(loaded).__name__ in repr(loaded)
 
 
 def test_a_loaded_estimator_pickles_again_without_rebuilding_its_model():

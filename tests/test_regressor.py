@@ -268,3 +268,44 @@ def test_validation_loss_in_chunks_is_the_loss_of_all_rows(monkeypatch, reductio
     monkeypatch.setattr(_loop, "CHUNK_ROWS", 10)
     assert model.validation_loss(X, y, weights) == pytest.approx(whole, rel=1e-5)
     np.testing.assert_allclose(_loop.block_outputs(block, X), expected_outputs, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, features, dtype, network",
+    [
+        (64, "auto", "float64", "auto", "float64"),  # one full batch
+        (65, "auto", "float64", "auto", "float32"),
+        (100, 128, "float64", "auto", "float64"),  # one full batch of 100
+        (64, "auto", "float32", "auto", "float32"),  # float32 stays float32
+        (200, "auto", "float64", "float64", "float64"),
+        (20, "auto", "float64", "float32", "float32"),
+    ],
+)
+def test_dtype_picks_the_network_float_type(n_samples, batch_size, features, dtype, network):
+    X, y = regression_data(n_samples=n_samples)
+    X = X.astype(features)
+    est = SFNERegressor(
+        **QUICK, batch_size=batch_size, dtype=dtype, preprocessor=None, random_state=0
+    ).fit(X, y)
+    assert est.model_.dtype_policy.compute_dtype == network
+    # Results keep the features' float type, whatever the network's.
+    assert est.predict(X).dtype == np.float64
+    assert est._forward.dtype == features
+
+
+def test_dtype_is_validated():
+    X, y = regression_data(n_samples=20)
+    with pytest.raises(ValueError, match="dtype"):
+        SFNERegressor(dtype="float16").fit(X, y)
+
+
+def test_a_float32_network_predicts_the_same_for_any_rows_of_X():
+    # The forward pass computes in float64 from the float32 weights: a row's
+    # prediction does not depend on which other rows come with it.
+    X, y = regression_data(n_samples=300)
+    est = SFNERegressor(**QUICK, random_state=0).fit(X, y)
+    assert est.model_.dtype_policy.compute_dtype == "float32"
+    full = est.predict(X)
+    for start in range(1, 5):
+        np.testing.assert_allclose(est.predict(X[start:]), full[start:], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(est.predict(X[::-1]), full[::-1], rtol=1e-13, atol=1e-13)

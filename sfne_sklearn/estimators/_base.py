@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._arrays import aligned_astype, is_aligned
 from .._splines import many_valued_columns
 from ..preprocessing._columns import (
     FrameSteps,
@@ -39,7 +40,7 @@ from ..serving._persistence import (
     model_to_state,
 )
 from ..training import require_keras
-from ..training._arrays import aligned_take, compact_rows, is_aligned
+from ..training._arrays import aligned_take, compact_rows
 from . import _labels
 from ._incremental import trainer_to_state
 
@@ -81,6 +82,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "loss": [str, callable],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "dtype": [StrOptions({"auto", "float32", "float64"})],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -106,6 +108,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         loss,
         epochs,
         batch_size,
+        dtype,
         early_stopping,
         validation_fraction,
         n_iter_no_change,
@@ -126,6 +129,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self.loss = loss
         self.epochs = epochs
         self.batch_size = batch_size
+        self.dtype = dtype
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -208,24 +212,23 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         check_consistent_length(X, y)
         return y
 
-    def _features(self, X):
-        """Preprocessed features of an already validated ``X``."""
+    def _features(self, X, dtype):
+        """Preprocessed features of an already validated ``X``, as ``dtype``.
+
+        ``dtype``: the network's (``_dtype``) to train, the forward pass's to
+        predict.
+        """
         numeric_steps = getattr(self, "_numeric_steps", None)
         if numeric_steps is not None and isinstance(X, np.ndarray):
             # A validated float array: the auto pipeline's arrays, in NumPy.
-            return numeric_steps(X).astype(self._dtype, copy=False)
+            return numeric_steps(X).astype(dtype, copy=False)
         if self.preprocessor == "auto":
             check_numeric_columns(self.preprocessor_, X)
             frame_steps = getattr(self, "_frame_steps", None)
             if frame_steps is not None and is_dataframe(X):
-                return self._as_model_input(frame_steps(X))
+                return _as_model_input(frame_steps(X), dtype)
         Xt = X if self.preprocessor_ is None else self.preprocessor_.transform(X)
-        return self._as_model_input(Xt)
-
-    def _as_model_input(self, Xt):
-        if _passes_check_array(Xt, (self._dtype,)):
-            return Xt
-        return check_array(Xt, dtype=self._dtype, input_name="X after preprocessing")
+        return _as_model_input(Xt, dtype)
 
     def _transform_input(self, X):
         """Validate, preprocess and run ``X`` through the fitted block."""
@@ -234,7 +237,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if "_forward" not in self.__dict__:
             check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._forward(self._features(X))
+        return self._forward(self._features(X, self._forward.dtype)).astype(
+            self._output_dtype, copy=False
+        )
 
     # -------------------------------------------------------------- training
     def _check_training_params(self):
@@ -279,6 +284,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "_numeric_steps",
         "_frame_steps",
         "_dtype",
+        "_output_dtype",
         "_y_mean",
         "_y_scale",
         # partial_fit's training state (see _incremental).
@@ -318,13 +324,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must contain at least one positive value.")
 
-        Xt = self._fit_features(X, sample_weight)
+        Xt, owned = self._fit_features(X, sample_weight)
         target = Xt if y is None else self._training_target(y, sample_weight)
         target = np.asarray(target, dtype=self._dtype)
-
-        # The "auto" preprocessor's features are a new array of the fit's own:
-        # the validation split may move rows within it.
-        owned = self.preprocessor == "auto"
         if sample_weight is not None:
             # Rows of weight 0 are dropped, the others rescaled to mean 1: Keras
             # averages the weighted loss over the rows of a batch, so this
@@ -348,6 +350,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         """Fit the preprocessor on ``X`` (or take it as fitted): the network's input.
 
         Sets ``preprocessor_`` and the float dtype the network computes in.
+        Returns the features and whether they are a new array of the fit's
+        own, in which the validation split may move rows.
         """
         if self.preprocessor is None:
             self.preprocessor_, Xt = None, X
@@ -357,13 +361,31 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             self.preprocessor_, Xt = fit_preprocessor(self.preprocessor, X, sample_weight)
         if self.preprocessor == "auto":
             self._set_preprocessing_steps()
-        # Compute in the float dtype of the features (as MLPRegressor does):
-        # float32 stays float32, anything else runs in float64.
-        self._dtype = np.float32 if np.asarray(Xt).dtype == np.float32 else np.float64
-        Xt = self._as_model_input(Xt)
+        self._set_dtypes(np.asarray(Xt).dtype, Xt.shape[0])
+        # The "auto" preprocessor's features are a new array of the fit's own.
+        owned = self.preprocessor == "auto"
+        if isinstance(Xt, np.ndarray) and Xt.ndim == 2 and Xt.dtype.kind == "f":
+            # Converted into an array the training loop can share (training._arrays).
+            converted = aligned_astype(Xt, self._dtype)
+            owned, Xt = owned or converted is not Xt, converted
+        Xt = _as_model_input(Xt, self._dtype)
         if Xt.shape[1] == 0:
             raise ValueError("The preprocessor produced no features from X.")
-        return Xt
+        return Xt, owned
+
+    def _set_dtypes(self, features_dtype, n_samples):
+        """The float types of the results and of the network (see ``dtype``).
+
+        Results come in the float dtype of the features, as MLPRegressor's
+        do: float32 stays float32, anything else is float64.
+        """
+        self._output_dtype = np.float32 if features_dtype == np.float32 else np.float64
+        if self.dtype != "auto":
+            self._dtype = np.dtype(self.dtype).type
+        elif self._output_dtype == np.float64 and self._batch_size_for(n_samples) >= n_samples:
+            self._dtype = np.float64  # one full batch: see ``dtype``
+        else:
+            self._dtype = np.float32
 
     def _encode_labels(self, X, y):
         """Check class labels ``y``; set ``classes_``; return them encoded.
@@ -690,7 +712,10 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _set_fitted_model(self, model):
         self.model_ = model
-        self._forward = NumpyForward.from_block(model)
+        # Predictions compute in the results' float type: float32 weights are
+        # exact in float64, whose products do not vary with the rows' order or
+        # count as float32's (about 1e-7) do.
+        self._forward = NumpyForward.from_block(model, dtype=self._output_dtype)
 
     # ----------------------------------------------------------- persistence
     # A pickle holds the Keras model as its config and weights (inside
@@ -721,8 +746,17 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             state.pop("_forward", None)
         return state
 
+    # Parameters added after release 0.1.0, with the values that reproduce
+    # what an estimator pickled before them did.
+    _EARLIER_PARAMETERS = {"spline_knots": None, "learning_rate_schedule": "constant"}
+
     def __setstate__(self, state):
-        state = dict(state)
+        state = {**self._EARLIER_PARAMETERS, **state}
+        if "dtype" not in state:
+            # Before ``dtype``, the network computed in the features' float type.
+            state["dtype"] = "float32" if state.get("_dtype") == np.float32 else "float64"
+            if "_dtype" in state:
+                state["_output_dtype"] = state["_dtype"]
         versions = state.pop("_sfne_versions", None) or {}
         saved = state.pop("model_", None)
         super().__setstate__(state)
@@ -756,6 +790,13 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 _REBUILD_LOCK = threading.Lock()
 
 _FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _as_model_input(Xt, dtype):
+    """Preprocessed features as a 2-D array of ``dtype``, checked."""
+    if _passes_check_array(Xt, (dtype,)):
+        return Xt
+    return check_array(Xt, dtype=dtype, input_name="X after preprocessing")
 
 
 def _passes_check_array(X, dtypes, n_features=None):

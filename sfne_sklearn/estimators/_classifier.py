@@ -60,6 +60,9 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         Maximum number of passes over the training data.
     batch_size : int or "auto", default="auto"
         Rows per gradient step; see :class:`SFNERegressor`.
+    dtype : {"auto", "float32", "float64"}, default="auto"
+        Float type the network trains and predicts in; see
+        :class:`SFNERegressor`.
     early_stopping : "auto" or bool, default="auto"
         True: hold out ``validation_fraction`` of the rows, stratified by
         class and seeded by ``random_state``, stop when the validation
@@ -159,6 +162,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         class_weight=None,
         epochs=200,
         batch_size="auto",
+        dtype="auto",
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -180,6 +184,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             loss=loss,
             epochs=epochs,
             batch_size=batch_size,
+            dtype=dtype,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,

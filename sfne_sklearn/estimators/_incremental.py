@@ -54,7 +54,7 @@ def _start(estimator, X, y, sample_weight):
     estimator._check_training_params()
     for name in estimator._FITTED_ATTRIBUTES:
         estimator.__dict__.pop(name, None)
-    Xt = estimator._fit_features(
+    Xt, _ = estimator._fit_features(
         X, sample_weight, prefitted=_given_fitted(estimator.preprocessor)
     )
     target = Xt if y is None else estimator._training_target(y, sample_weight)
@@ -91,7 +91,7 @@ def partial_fit_network(estimator, X, y, sample_weight):
     if not started(estimator):
         Xt, target = _start(estimator, X, y, sample_weight)
     else:
-        Xt = estimator._features(X)
+        Xt = estimator._features(X, estimator._dtype)
         if y is None:
             target = Xt
         elif estimator._label_kind is None and "_y_mean" in estimator.__dict__:

@@ -171,14 +171,14 @@ def fit_out_of_core(estimator, X, y, sample_weight):
         lengths = list(X.map_partitions(len).compute()) if is_dask_dataframe(X) else list(
             X.chunks[0]
         )
-    # The float dtype of the features, as an in-memory fit picks it.
+    n_rows = sum(lengths)
+    # The float dtypes, as an in-memory fit picks them (see BaseSFNE._fit_features).
     features = head if estimator.preprocessor_ is None else estimator.preprocessor_.transform(head)
-    estimator._dtype = np.float32 if np.asarray(features).dtype == np.float32 else np.float64
+    estimator._set_dtypes(np.asarray(features).dtype, n_rows)
     n_features = np.shape(features)[1]
     n_outputs = _target_statistics(estimator, y, n_features)
     if is_classifier(estimator) or is_regressor(estimator):
         estimator.n_outputs_ = n_outputs
-    n_rows = sum(lengths)
     early = estimator._early_stopping_for(n_rows)
     share = min(estimator.validation_fraction, _MAX_VALIDATION_ROWS / n_rows) if early else 0.0
 
@@ -208,7 +208,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             X_part, y_part = dask.compute(pairs[i])[0]
             if len(X_part) == 0:
                 continue
-            Xt = estimator._features(estimator._validate_X(X_part, reset=False))
+            Xt = estimator._features(estimator._validate_X(X_part, reset=False), estimator._dtype)
             target = np.asarray(_target_of(estimator, y_part, Xt), dtype=estimator._dtype)
             if early:
                 held = np.random.default_rng([split_seed, int(i)]).random(len(Xt)) < share

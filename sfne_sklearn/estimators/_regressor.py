@@ -63,6 +63,14 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         Rows per gradient step. ``"auto"`` aims at ten steps per epoch
         within 64 to 200 rows: ``min(n_samples, max(64, min(200,
         ceil(n_samples / 10))))``.
+    dtype : {"auto", "float32", "float64"}, default="auto"
+        Float type the network trains and predicts in. ``"auto"``: float32
+        (Keras's own default; on CPU an epoch costs about half of float64's),
+        except for a fit that trains on float64 (or integer) features in one
+        full batch (at most 64 rows with ``batch_size="auto"``): there
+        float64 keeps a ``sample_weight`` of k exactly equal to k copies of a
+        row, which float32 rounding would blur to about 1e-6. Float32
+        features always train in float32.
     early_stopping : "auto" or bool, default="auto"
         True: hold out ``validation_fraction`` of the rows (shuffled, seeded
         by ``random_state``), stop when the validation loss has not improved
@@ -138,6 +146,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         loss="mse",
         epochs=200,
         batch_size="auto",
+        dtype="auto",
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -159,6 +168,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
             loss=loss,
             epochs=epochs,
             batch_size=batch_size,
+            dtype=dtype,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,

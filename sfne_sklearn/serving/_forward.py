@@ -34,6 +34,17 @@ def _norm(layer):
     return (*_arrays(layer.gamma, layer.beta), float(layer.epsilon))
 
 
+def _cast(weights, dtype):
+    """``weights`` (nested tuples, lists and dicts) with float arrays as ``dtype``."""
+    if isinstance(weights, np.ndarray) and weights.dtype.kind == "f":
+        return weights.astype(dtype, copy=False)
+    if isinstance(weights, (tuple, list)):
+        return type(weights)(_cast(w, dtype) for w in weights)
+    if isinstance(weights, dict):
+        return {name: _cast(w, dtype) for name, w in weights.items()}
+    return weights
+
+
 class NumpyForward:
     """``SFNEBlock.fast_forward`` with the block's weights as NumPy arrays.
 
@@ -90,8 +101,12 @@ class NumpyForward:
         self.__init__(state["weights"], state["dtype"])
 
     @classmethod
-    def from_block(cls, block):
-        """The data path of a built :class:`SFNEBlock` without a preprocessing model."""
+    def from_block(cls, block, dtype=None):
+        """The data path of a built :class:`SFNEBlock` without a preprocessing model.
+
+        ``dtype``: the float type to compute in; None, the block's. Float32
+        weights are exact in float64.
+        """
         if block.preprocessing_model is not None:
             raise ValueError(
                 "NumpyForward runs the block's numeric data path only; this block has a "
@@ -117,7 +132,8 @@ class NumpyForward:
             "output_norm": _norm(block.output_norm),
             "output_projection": _dense(block.output_projection),
         }
-        return cls(weights, block.compute_dtype)
+        dtype = np.dtype(block.compute_dtype if dtype is None else dtype)
+        return cls(_cast(weights, dtype), dtype)
 
     @property
     def n_features(self):

@@ -12,17 +12,7 @@ the fit's features are its own aligned array (``preprocessor="auto"``),
 
 import numpy as np
 
-from .._arrays import ALIGN, aligned_empty, row_blocks
-
-
-def is_aligned(a):
-    """True for a C-contiguous array whose data TensorFlow can share."""
-    return (
-        isinstance(a, np.ndarray)
-        and a.flags.c_contiguous
-        and a.ctypes.data % ALIGN == 0
-        and a.dtype.kind in "fiub"
-    )
+from .._arrays import aligned_empty, is_aligned, row_blocks
 
 
 def aligned_take(a, rows):
