@@ -159,49 +159,50 @@ def step_parts(repeat=200):
     from sfne_sklearn import SFNEBlock
 
     rng = np.random.default_rng(0)
-    # concrete's shape under the defaults: 8 features, 75-row batches.
-    X = tf.constant(rng.normal(size=(75, 8)))
-    y = tf.constant(rng.normal(size=(75, 1)))
-    block = SFNEBlock(input_dim=8, output_dim=1, seed=0, dtype="float64")
-    block(X)
-    optimizer = keras.optimizers.Adam()
-    optimizer.build(block.trainable_variables)
+    report("### One train step on TensorFlow (75 rows, default block)\n")
+    report(f"Concrete's shape under the defaults: 8 features, 75-row batches. Traced with "
+           f"`tf.function`, median of {repeat} calls after two warm-up calls.\n")
+    report("| dtype | part | ms (wall) | ms (CPU) | ms with XLA (wall) | ms with XLA (CPU) |")
+    report("|---|---|---:|---:|---:|---:|")
+    for dtype in ("float32", "float64"):
+        X = tf.constant(rng.normal(size=(75, 8)), dtype=dtype)
+        y = tf.constant(rng.normal(size=(75, 1)), dtype=dtype)
+        block = SFNEBlock(input_dim=8, output_dim=1, seed=0, dtype=dtype)
+        block(X)
+        optimizer = keras.optimizers.Adam()
+        optimizer.build(block.trainable_variables)
 
-    def gradient(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean((block(x) - y) ** 2)
-        return tape.gradient(loss, block.trainable_variables)
+        def gradient(x, y, block=block):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((block(x) - y) ** 2)
+            return tape.gradient(loss, block.trainable_variables)
 
-    def step(x, y):
-        optimizer.apply(gradient(x, y), block.trainable_variables)
+        def step(x, y, block=block, optimizer=optimizer, gradient=gradient):
+            optimizer.apply(gradient(x, y), block.trainable_variables)
 
-    parts = [
-        ("hyper-weights (slow networks)", block.hyper_weights, ()),
-        ("forward", block, (X,)),
-        ("forward + gradient", gradient, (X, y)),
-        ("whole step (+ Adam)", step, (X, y)),
-    ]
-    report("### One train step on TensorFlow (float64, 75 rows, default block)\n")
-    report(f"{len(block.trainable_variables)} weight tensors. Traced with `tf.function`, "
-           f"median of {repeat} calls after two warm-up calls.\n")
-    report("| part | ms (wall) | ms (CPU) | ms with XLA (wall) | ms with XLA (CPU) |")
-    report("|---|---:|---:|---:|---:|")
-    for label, fn, args in parts:
-        cells = []
-        for jit in (False, True):
-            traced = tf.function(fn, jit_compile=jit)
-            traced(*args)
-            traced(*args)
-            wall, cpu = [], []
-            for _ in range(repeat):
-                w, c = time.perf_counter(), time.process_time()
+        parts = [
+            ("hyper-weights (slow networks)", block.hyper_weights, ()),
+            ("forward", block, (X,)),
+            ("forward + gradient", gradient, (X, y)),
+            ("whole step (+ Adam)", step, (X, y)),
+        ]
+        for label, fn, args in parts:
+            cells = []
+            for jit in (False, True):
+                traced = tf.function(fn, jit_compile=jit)
                 traced(*args)
-                wall.append(time.perf_counter() - w)
-                cpu.append(time.process_time() - c)
-            cells += [1000 * float(np.median(wall)), 1000 * float(np.median(cpu))]
-        report(f"| {label} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+                traced(*args)
+                wall, cpu = [], []
+                for _ in range(repeat):
+                    w, c = time.perf_counter(), time.process_time()
+                    traced(*args)
+                    wall.append(time.perf_counter() - w)
+                    cpu.append(time.process_time() - c)
+                cells += [1000 * float(np.median(wall)), 1000 * float(np.median(cpu))]
+            report(f"| {dtype} | {label} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
     graph = tf.function(step).get_concrete_function(X, y).graph
-    report(f"\nThe step's graph holds {len(graph.get_operations())} operations.\n")
+    report(f"\n{len(block.trainable_variables)} weight tensors; the step's graph holds "
+           f"{len(graph.get_operations())} operations.\n")
 
 
 def main():

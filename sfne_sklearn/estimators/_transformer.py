@@ -63,13 +63,9 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         within 64 to 200 rows: ``min(n_samples, max(64, min(200,
         ceil(n_samples / 10))))``.
     dtype : {"auto", "float32", "float64"}, default="auto"
-        Float type the network trains and computes its features in. ``"auto"``: float32
-        (Keras's own default; on CPU an epoch costs about half of float64's),
-        except for a fit that trains on float64 (or integer) features in one
-        full batch (at most 64 rows with ``batch_size="auto"``): there
-        float64 keeps a ``sample_weight`` of k exactly equal to k copies of a
-        row, which float32 rounding would blur to about 1e-6. Float32
-        features always train in float32.
+        Float type the network trains in; see :class:`SFNERegressor`.
+        ``transform`` returns the features' float type (float32 for float32
+        input without preprocessing, float64 otherwise).
     early_stopping : "auto" or bool, default="auto"
         Stop on a held-out validation loss; see :class:`SFNERegressor`.
     validation_fraction : float, default=0.1
