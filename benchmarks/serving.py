@@ -89,10 +89,16 @@ def cold_starts(paths, row_path, runs):
 
 
 def traced_keras_path(est):
-    """0.1.0's predict path: one traced ``fast_forward`` with the hyper-weights fixed."""
+    """0.1.0's predict path: one traced ``fast_forward`` with the hyper-weights fixed.
+
+    In float64, as 0.1.0 computed (and as ``predict`` computes for float64
+    features): the block rebuilt in float64 with the fitted weights.
+    """
     import tensorflow as tf
 
-    model = est.model_
+    config = {**est.model_.get_config(), "dtype": "float64"}
+    model = type(est.model_).from_config(config)
+    model.set_weights([w.astype(np.float64) for w in est.model_.get_weights()])
     weights = model.hyper_weights()
     compiled = tf.function(lambda x: model.fast_forward(x, *weights)).get_concrete_function(
         tf.TensorSpec([None, model.input_dim], tf.float64)
@@ -160,12 +166,16 @@ def main(runs):
     keras_predict = median_seconds(lambda: ours.model_.predict(features, verbose=0), repeat=5,
                                    warmup=1)
     direct = np.asarray(traced(features[:1000])).ravel() * ours._y_scale[0] + ours._y_mean[0]
-    np.testing.assert_allclose(ours.predict(big[:1000]), direct, rtol=1e-10)
+    # Within float32 rounding: the NumPy pass takes the convolution matrices
+    # as the float32 network computed them; the float64 rebuild recomputes them.
+    np.testing.assert_allclose(ours.predict(big[:1000]), direct, rtol=1e-5)
     report(f"- `predict` (NumPy forward pass, preprocessing included): {numpy_path:.3f} s")
-    report(f"- 0.1.0's path, one traced TensorFlow function (features given): {traced_path:.3f} s "
-           f"-> ratio = **{numpy_path / traced_path:.2f}** (target <= 1)")
-    report(f"- Keras `model_.predict` (features given): {keras_predict:.3f} s")
-    report("- predictions equal to the traced Keras path's within 1e-10 (float64)\n")
+    report(f"- 0.1.0's path, one traced TensorFlow function (float64, features given): "
+           f"{traced_path:.3f} s -> ratio = **{numpy_path / traced_path:.2f}** (target <= 1)")
+    report(f"- Keras `model_.predict` (features given, the network's "
+           f"{ours.model_.dtype_policy.compute_dtype}): {keras_predict:.3f} s")
+    report("- predictions equal to the traced float64 path's within 1e-5 (relative): the "
+           "network trained in float32\n")
     (DOCS / "benchmarks_serving.md").write_text("\n".join(LINES) + "\n")
 
 
