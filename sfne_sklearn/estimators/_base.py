@@ -237,9 +237,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if "_forward" not in self.__dict__:
             check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._forward(self._features(X, self._forward.dtype)).astype(
-            self._output_dtype, copy=False
-        )
+        # The forward pass computes in (and returns) the results' float type.
+        return self._forward(self._features(X, self._forward.dtype))
 
     # -------------------------------------------------------------- training
     def _check_training_params(self):
