@@ -6,6 +6,7 @@ sends each fit of a search to a worker, which unpickles the estimator and
 fits it in its own process.
 """
 
+import os
 import random
 import subprocess
 import sys
@@ -46,14 +47,23 @@ def penguins():
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
+    # The nannies set OMP_, MKL_ and OPENBLAS_NUM_THREADS=1 in this process's
+    # environment for their workers, and leave them: every process a later
+    # test starts would run NumPy's BLAS on one thread, whose products can
+    # differ from two threads' in the last bit.
+    environ = dict(os.environ)
+    try:
+        with distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster, distributed.Client(cluster) as client:
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 def card_search():
