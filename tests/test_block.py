@@ -186,7 +186,9 @@ def test_config_round_trip():
         assert getattr(twin, key) == getattr(model, key)
 
 
-@pytest.mark.parametrize("splines", [{}, {"spline_columns": [1, 4], "spline_knots": 5}])
+@pytest.mark.parametrize(
+    "splines", [{}, {"spline_columns": [1, 4], "spline_knots": 5}, {"n_members": 3}]
+)
 def test_keras_file_round_trip(tmp_path, splines):
     model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **splines, **SMALL_BLOCK)
     model.compile(optimizer="adam", loss="mse")
@@ -315,3 +317,47 @@ def test_fit_reduces_the_loss():
     y = (x[:, :1] * x[:, 1:2] + x[:, 2:3]).astype("float32")
     history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+# --------------------------------------------------------------------------
+# An ensemble sharing the block (n_members)
+
+
+def test_members_share_every_weight_but_their_scales_and_heads():
+    single = SFNEBlock(input_dim=6, output_dim=2, seed=0, **SMALL_BLOCK)
+    ensemble = SFNEBlock(input_dim=6, output_dim=2, seed=0, n_members=4, **SMALL_BLOCK)
+    assert single.get_config()["n_members"] == 1 and ensemble.get_config()["n_members"] == 4
+    shapes = {w.path.split("/", 1)[1]: tuple(w.shape) for w in ensemble.weights}
+    assert shapes["member_scaling/scales"] == (4, 6)
+    assert shapes["output_projection/kernel"] == (4, 8, 2)
+    assert shapes["output_projection/bias"] == (4, 2)
+    # Every other weight is the single block's, and so are its initial values
+    # (the same seed): the members add weights, they change none.
+    for weight in single.weights:
+        name = weight.path.split("/", 1)[1]
+        if not name.startswith("output_projection"):
+            twin = next(w for w in ensemble.weights if w.path.split("/", 1)[1] == name)
+            np.testing.assert_array_equal(np.asarray(twin), np.asarray(weight))
+    # The scales start as random signs, different between members.
+    scales = np.asarray(ensemble.member_scaling.scales)
+    assert set(np.unique(scales)) == {-1.0, 1.0} and len(np.unique(scales, axis=0)) == 4
+
+
+def test_members_outputs_and_their_mean():
+    model = SFNEBlock(input_dim=6, output_dim=2, seed=0, n_members=3, **SMALL_BLOCK)
+    x = data(n=10)
+    members = predict_members = keras.ops.convert_to_numpy(model(x, members=True))
+    assert predict_members.shape == (10, 3, 2)
+    np.testing.assert_allclose(predict(model, x), members.mean(axis=1), rtol=1e-6, atol=1e-6)
+    # Symbolically too, as the training model is built.
+    assert tuple(model(keras.Input((6,)), members=True).shape) == (None, 3, 2)
+    assert tuple(model(keras.Input((6,))).shape) == (None, 2)
+    # One member: members=True changes nothing.
+    one = SFNEBlock(input_dim=6, output_dim=2, seed=0, **SMALL_BLOCK)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(one(x, members=True)), predict(one, x))
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5])
+def test_rejects_bad_n_members(value):
+    with pytest.raises((ValueError, TypeError), match="n_members"):
+        SFNEBlock(input_dim=4, n_members=value)

@@ -10,10 +10,14 @@ from sfne_sklearn import SFNEBlock, SFNEClassifier, SFNERegressor, SFNETransform
 from sfne_sklearn.serving._forward import CHUNK_ROWS, NumpyForward
 
 
+@pytest.mark.parametrize("n_members", [1, 3])
 @pytest.mark.parametrize("splines", [{}, {"spline_columns": [0, 3], "spline_knots": 6}])
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 1e-5)])
-def test_equals_the_keras_block(dtype, tolerance, splines):
-    block = SFNEBlock(input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype, **splines)
+def test_equals_the_keras_block(dtype, tolerance, splines, n_members):
+    block = SFNEBlock(
+        input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype, n_members=n_members,
+        **splines,
+    )
     X = np.random.default_rng(0).normal(scale=3.0, size=(200, 5))
     expected = np.asarray(block(X.astype(dtype)))
     forward = NumpyForward.from_block(block)
@@ -23,13 +27,16 @@ def test_equals_the_keras_block(dtype, tolerance, splines):
     np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 
 
-def _perturbed_block(dtype="float64"):
+def _perturbed_block(dtype="float64", n_members=1):
     """A block whose norms and biases are off their initial ones and zeros.
 
     NumpyForward folds the output norm's scale and shift into the output
-    projection: with them at 1 and 0, a wrong fold would go unseen.
+    projection (and an ensemble's member scales into the input projection):
+    with them at 1, 0 and random signs, a wrong fold could go unseen.
     """
-    block = SFNEBlock(input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype)
+    block = SFNEBlock(
+        input_dim=5, output_dim=3, hidden_dim=16, seed=0, dtype=dtype, n_members=n_members
+    )
     block(np.zeros((1, 5), dtype))
     rng = np.random.default_rng(1)
     block.set_weights([w + rng.normal(scale=0.3, size=w.shape) for w in block.get_weights()])
@@ -55,6 +62,32 @@ def _unfolded(weights, x):
     local_features = zn * (zn @ weights["local_weights"])
     z = z + linear(np.concatenate([global_features, local_features], axis=1), weights["combine"])
     return linear(layer_norm(z, weights["output_norm"]), weights["output_projection"])
+
+
+def _unfolded_members(weights, x):
+    """The mean of the members' outputs, each member's computed on its own."""
+    kernels, biases = weights["output_projection"]
+    outputs = [
+        _unfolded({**weights, "output_projection": (kernel, bias)}, x * scales)
+        for scales, kernel, bias in zip(weights["member_scales"], kernels, biases)
+    ]
+    return np.mean(outputs, axis=0)
+
+
+def test_the_folded_members_equal_the_members_one_by_one_and_keras():
+    block = _perturbed_block(n_members=3)
+    forward = NumpyForward.from_block(block)
+    assert forward.weights["member_scales"].shape == (3, 5)
+    X = np.random.default_rng(0).normal(scale=3.0, size=(200, 5))
+    got = forward(X)
+    np.testing.assert_allclose(got, _unfolded_members(forward.weights, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, np.asarray(block(X)), rtol=1e-10, atol=1e-10)
+    members = np.asarray(block(X, members=True))
+    assert members.shape == (200, 3, 3)
+    np.testing.assert_allclose(members.mean(axis=1), got, rtol=1e-10, atol=1e-10)
+    # The members differ: their scales and heads are their own.
+    assert np.ptp(members, axis=1).min() > 0
+    np.testing.assert_allclose(forward(X[:1]), got[:1], rtol=1e-12, atol=1e-12)
 
 
 def test_the_folded_path_equals_the_unfolded_steps_and_keras():

@@ -4,7 +4,13 @@ import keras
 import numpy as np
 import pytest
 
-from sfne_sklearn.layers import HyperZZWOperator, SlowNetwork, SplineEncoding
+from sfne_sklearn.layers import (
+    HyperZZWOperator,
+    MemberHeads,
+    MemberScaling,
+    SlowNetwork,
+    SplineEncoding,
+)
 
 
 def assert_layer_round_trip(layer, inputs):
@@ -260,3 +266,44 @@ def test_spline_pieces_are_the_nonzero_splines_inside_the_knots():
     expected = spline_features(x, grid).reshape(len(x), 2, 7)
     np.testing.assert_allclose(dense + beyond, expected, rtol=0, atol=1e-12)
     assert first.min() == 0 and first.max() == 3
+
+
+# --------------------------------------------------------------------------
+# MemberScaling and MemberHeads
+
+
+def test_member_scaling_stacks_each_members_scaled_rows():
+    layer = MemberScaling(n_members=3, seed=0)
+    x = np.arange(8, dtype="float32").reshape(2, 4)
+    out = assert_layer_round_trip(layer, x)
+    scales = keras.ops.convert_to_numpy(layer.scales)
+    np.testing.assert_array_equal(out, np.concatenate([x * s for s in scales]))
+    # Seeded: the same signs again, other signs for another seed.
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(MemberScaling(3, seed=0)(x)), out
+    )
+    assert not np.array_equal(keras.ops.convert_to_numpy(MemberScaling(3, seed=1)(x)), out)
+
+
+def test_member_heads_project_each_members_rows_with_its_own_kernel():
+    layer = MemberHeads(n_members=3, units=2, seed=0)
+    rows = np.random.default_rng(0).normal(size=(3 * 5, 4)).astype("float32")
+    layer.build(rows.shape)
+    layer.bias.assign(np.random.default_rng(1).normal(size=(3, 2)))
+    out = assert_layer_round_trip(layer, rows)
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in (layer.kernel, layer.bias))
+    for m in range(3):
+        np.testing.assert_allclose(
+            out[:, m], rows[5 * m : 5 * (m + 1)] @ kernel[m] + bias[m], rtol=1e-5, atol=1e-6
+        )
+    # Each member's kernel is initialised as a Dense kernel of its own:
+    # Glorot's limit for 4 inputs and 2 outputs, not for 3 x that.
+    limit = np.sqrt(6 / (4 + 2))
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > limit / np.sqrt(3)
+    assert not np.allclose(kernel[0], kernel[1])
+
+
+@pytest.mark.parametrize("Layer, kwargs", [(MemberScaling, {}), (MemberHeads, {"units": 2})])
+def test_member_layers_reject_bad_counts(Layer, kwargs):
+    with pytest.raises(ValueError, match="n_members"):
+        Layer(n_members=0, **kwargs)

@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from .._validation import check_positive_int
-from ..layers import HyperZZWOperator, SlowNetwork, SplineEncoding
+from ..layers import HyperZZWOperator, MemberHeads, MemberScaling, SlowNetwork, SplineEncoding
 
 
 @keras.saving.register_keras_serializable(package="sfne_sklearn")
@@ -36,6 +36,13 @@ class SFNEBlock(keras.Model):
     7. **Combination**: ``Dense(hidden_dim)`` over both branches, added back
        to ``Z`` (residual).
     8. **Output projection**: ``Dense(output_dim)``.
+
+    With ``n_members`` above 1 the block is an ensemble that shares these
+    weights (TabM-mini, Gorishniy et al., 2024): each member scales the
+    inputs of step 1 by its own trained vector (random signs at first) and
+    projects with its own step 8; the block's output is the members' mean.
+    ``block(x, members=True)`` gives each member's, which an ensemble trains
+    on (each member's loss, averaged).
 
     The parameter count grows linearly with ``input_dim`` (only step 1 sees
     the raw features), and with ``len(spline_columns)``.
@@ -76,6 +83,10 @@ class SFNEBlock(keras.Model):
         Knot range of the encoded columns (standardised features: three
         standard deviations either side); each end may also be a sequence,
         one value per encoded column. Beyond it the encoding is linear.
+    n_members : int, default=1
+        Members of the ensemble sharing the block's weights (see above); 1:
+        the block of the spec. Each row goes through the shared layers once
+        per member.
     **kwargs
         Other :class:`keras.Model` arguments, such as ``dtype="float64"``.
 
@@ -103,6 +114,7 @@ class SFNEBlock(keras.Model):
         spline_columns=None,
         spline_knots=8,
         spline_range=(-3.0, 3.0),
+        n_members=1,
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
@@ -115,6 +127,7 @@ class SFNEBlock(keras.Model):
         self.num_layers = check_positive_int(num_layers, "num_layers")
         self.slow_network_layers = check_positive_int(slow_network_layers, "slow_network_layers")
         self.slow_network_units = check_positive_int(slow_network_units, "slow_network_units")
+        self.n_members = check_positive_int(n_members, "n_members")
         if preprocessing_model is not None and not isinstance(preprocessing_model, keras.Model):
             raise TypeError(
                 "`preprocessing_model` must be a keras.Model or None. "
@@ -167,12 +180,23 @@ class SFNEBlock(keras.Model):
             self.hidden_dim, kernel_initializer=_glorot(next(seeds)), name="combine", dtype=policy
         )
         self.output_norm = keras.layers.LayerNormalization(name="output_norm", dtype=policy)
-        self.output_projection = keras.layers.Dense(
-            self.output_dim,
-            kernel_initializer=_glorot(next(seeds)),
-            name="output_projection",
-            dtype=policy,
-        )
+        output_seed = next(seeds)
+        self.member_scaling = None
+        if self.n_members == 1:
+            self.output_projection = keras.layers.Dense(
+                self.output_dim,
+                kernel_initializer=_glorot(output_seed),
+                name="output_projection",
+                dtype=policy,
+            )
+        else:
+            self.member_scaling = MemberScaling(
+                self.n_members, seed=next(seeds), name="member_scaling", dtype=policy
+            )
+            self.output_projection = MemberHeads(
+                self.n_members, self.output_dim, seed=output_seed, name="output_projection",
+                dtype=policy,
+            )
         # The kernel coordinates are fixed: relative offsets of the global
         # taps (0..H-1) then of the local taps (-r..r), scaled by H.
         radius = self.local_kernel_size // 2
@@ -188,6 +212,8 @@ class SFNEBlock(keras.Model):
         if self.splines is not None:
             self.splines.build((None, self.input_dim))
             width += self.splines.n_outputs
+        if self.member_scaling is not None:
+            self.member_scaling.build((None, width))
         self.input_projection.build((None, width))
         for layer in self.hidden_layers:
             layer.build(hidden)
@@ -234,11 +260,17 @@ class SFNEBlock(keras.Model):
             self.local_conv.kernel_matrix(local_kernel),
         )
 
-    def fast_forward(self, inputs, global_weights, local_weights):
-        """The data path of the block, given :meth:`hyper_weights`."""
+    def fast_forward(self, inputs, global_weights, local_weights, members=False):
+        """The data path of the block, given :meth:`hyper_weights`.
+
+        ``members``: with ``n_members`` above 1, return each member's
+        outputs, ``(batch, n_members, output_dim)``, instead of their mean.
+        """
         x = ops.cast(self._features(inputs), self.compute_dtype)
         if self.splines is not None:
             x = self.splines(x)
+        if self.member_scaling is not None:
+            x = self.member_scaling(x)  # the members' rows, one after another
         # Steps 1-2: fast network, input projection and residual hidden layers.
         z = self.input_projection(x)
         for layer in self.hidden_layers:
@@ -251,10 +283,13 @@ class SFNEBlock(keras.Model):
         z = z + self.combine(ops.concatenate([global_features, local_features], axis=-1))
         # Step 8: project to output_dim, from normalised features so that
         # outlying rows cannot produce outputs far off the training range.
-        return self.output_projection(self.output_norm(z))
+        outputs = self.output_projection(self.output_norm(z))
+        if self.member_scaling is None or members:
+            return outputs
+        return ops.mean(outputs, axis=1)
 
-    def call(self, inputs, training=None):
-        return self.fast_forward(inputs, *self.hyper_weights())
+    def call(self, inputs, training=None, members=False):
+        return self.fast_forward(inputs, *self.hyper_weights(), members=members)
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, dict):
@@ -262,6 +297,12 @@ class SFNEBlock(keras.Model):
         else:
             batch = input_shape[0]
         return (batch, self.output_dim)
+
+    def compute_output_spec(self, inputs, training=None, members=False):
+        shape = self.compute_output_shape(keras.tree.map_structure(lambda x: x.shape, inputs))
+        if members and self.n_members > 1:
+            shape = (shape[0], self.n_members, self.output_dim)
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
 
     def get_config(self):
         return {
@@ -279,6 +320,7 @@ class SFNEBlock(keras.Model):
             "spline_columns": self.spline_columns,
             "spline_knots": self.spline_knots,
             "spline_range": self.spline_range,
+            "n_members": self.n_members,
             "preprocessing_model": (
                 None
                 if self.preprocessing_model is None

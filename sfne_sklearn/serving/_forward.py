@@ -45,6 +45,34 @@ def _cast(weights, dtype):
     return weights
 
 
+def folded_members(weights):
+    """The input and output projections with an ensemble's members folded in.
+
+    Member m scales the inputs by ``s_m`` and projects with ``(W_m, b_m)``;
+    the block's output is the members' mean. Scaling the inputs scales the
+    input kernel's rows, so all members' input projections are one product,
+    ``x @ [diag(s_1) W | ... | diag(s_k) W]``, whose rows, read ``hidden_dim``
+    wide, are the members' rows (a reshape); the mean of the members' output
+    projections is one product of those rows side by side with
+    ``[W_1; ...; W_k] / k``. Without members, the weights' own projections.
+
+    Returns the number of members and both ``(kernel, bias)`` pairs.
+    """
+    input_kernel, input_bias = weights["input_projection"]
+    output = weights["output_projection"]
+    scales = weights.get("member_scales")
+    if scales is None:
+        return 1, (input_kernel, input_bias), output
+    n_members = len(scales)
+    kernel = np.concatenate([s[:, None] * input_kernel for s in scales], axis=1)
+    heads, head_bias = output
+    return (
+        n_members,
+        (kernel, np.tile(input_bias, n_members)),
+        (heads.reshape(-1, heads.shape[-1]) / n_members, head_bias.mean(axis=0)),
+    )
+
+
 class NumpyForward:
     """``SFNEBlock.fast_forward`` with the block's weights as NumPy arrays.
 
@@ -64,8 +92,9 @@ class NumpyForward:
         # take one product for the two branches; the output norm's scale
         # and shift fold into the output projection.
         self._both_kernels = np.hstack([weights["global_weights"], weights["local_weights"]])
+        self._n_members, input_projection, (kernel, bias) = folded_members(weights)
         gamma, beta, _ = weights["output_norm"]
-        kernel, bias = weights["output_projection"]
+        gamma, beta = np.tile(gamma, self._n_members), np.tile(beta, self._n_members)
         self._output_projection = (gamma[:, None] * kernel, beta @ kernel + bias)
         # A column of 1/width: row means of the hidden state as one product.
         width = weights["norm"][0].shape[0]
@@ -74,7 +103,7 @@ class NumpyForward:
         # splines' (one block of rows per encoded column); the linear
         # extrapolation's slopes fold into the latter, one row per column
         # and end. Pickles from before the spline encoding have no "splines".
-        kernel, bias = weights["input_projection"]
+        kernel, bias = input_projection
         self._splines = weights.get("splines")
         self._input_projection = (kernel, bias)
         if self._splines is not None:
@@ -132,6 +161,8 @@ class NumpyForward:
             "output_norm": _norm(block.output_norm),
             "output_projection": _dense(block.output_projection),
         }
+        if block.member_scaling is not None:
+            weights["member_scales"] = _arrays(block.member_scaling.scales)[0]
         dtype = np.dtype(block.compute_dtype if dtype is None else dtype)
         return cls(_cast(weights, dtype), dtype)
 
@@ -160,6 +191,8 @@ class NumpyForward:
         z = _linear(x, self._input_projection)
         if self._splines is not None:
             z += self._project_splines(x)
+        # An ensemble's members: each row's members one after another.
+        z = z.reshape(-1, self._averaging.shape[0])
         for layer in w["hidden_layers"]:
             h = _linear(z, layer)
             z += np.maximum(h, 0, out=h)
@@ -172,7 +205,7 @@ class NumpyForward:
         # Steps 7-8: combine both branches onto Z, normalise and project.
         z += _linear(both, w["combine"])
         normalised = _layer_norm(z, w["output_norm"], self._averaging, scale=False)
-        return _linear(normalised, self._output_projection)
+        return _linear(normalised.reshape(len(x), -1), self._output_projection)
 
     def _project_splines(self, x):
         """The input projection of the spline features of ``x``'s encoded columns."""

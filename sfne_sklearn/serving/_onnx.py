@@ -14,6 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from ..preprocessing._columns import NumericSteps
+from ._forward import folded_members
 
 OPSET = 17
 FLOAT = np.float32
@@ -132,7 +133,11 @@ def _splines(graph, x, columns, grid):
 def _block(graph, x, weights):
     if weights.get("splines") is not None:
         x = _splines(graph, x, *weights["splines"])
-    z = graph.linear(x, *weights["input_projection"])
+    n_members, input_projection, output_projection = folded_members(weights)
+    z = graph.linear(x, *input_projection)
+    hidden = len(weights["norm"][0])
+    if n_members > 1:  # each row's members, one after another
+        z = graph.op("Reshape", z, graph.const([-1, hidden], np.int64))
     for kernel, bias in weights["hidden_layers"]:
         z = graph.op("Add", z, graph.op("Relu", graph.linear(z, kernel, bias)))
     zn = graph.layer_norm(z, *weights["norm"])
@@ -144,7 +149,10 @@ def _block(graph, x, weights):
     )
     both = graph.op("Concat", global_features, local_features, axis=1)
     z = graph.op("Add", z, graph.linear(both, *weights["combine"]))
-    return graph.linear(graph.layer_norm(z, *weights["output_norm"]), *weights["output_projection"])
+    normalised = graph.layer_norm(z, *weights["output_norm"])
+    if n_members > 1:
+        normalised = graph.op("Reshape", normalised, graph.const([-1, n_members * hidden], np.int64))
+    return graph.linear(normalised, *output_projection)
 
 
 def _outputs(graph, estimator, out):
@@ -244,7 +252,7 @@ def to_onnx(estimator, X_sample=None):
     features = x if steps is None else _preprocess(graph, x, steps)
     name, value = _outputs(graph, estimator, _block(graph, features, estimator._forward.weights))
     graph.nodes.append(helper.make_node("Identity", [value], [name]))
-    width = estimator._forward.weights["output_projection"][1].shape[0]
+    width = estimator._forward.weights["output_projection"][1].shape[-1]
     if name == "probabilities" and estimator._label_kind == "binary":
         width = 2
     out_shape = ["N"] if name == "predictions" and estimator._y_ndim == 1 else ["N", width]
