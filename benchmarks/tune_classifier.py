@@ -26,6 +26,10 @@ CANDIDATES = {
     # The float type before dtype="auto" (which trains in float32 above 64 rows).
     "float64": {"dtype": "float64"},
     "no splines": {"spline_knots": None},
+    # An ensemble of members sharing the block (TabM-mini).
+    "4 members": {"n_members": 4},
+    "8 members": {"n_members": 8},
+    "auto members": {"n_members": "auto"},
     "lr 1e-3": {"optimizer__learning_rate": 1e-3},
     "adamw": {"optimizer": "adamw"},
     "small": {"hidden_dim": 32, "slow_network_units": 64},

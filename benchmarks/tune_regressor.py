@@ -82,6 +82,10 @@ CANDIDATES = {
     # The float type before dtype="auto" (which trains in float32 above 64 rows).
     "float64": lambda X: {"dtype": "float64"},
     "large batches": large_batches,
+    # An ensemble of members sharing the block (TabM-mini).
+    "4 members": lambda X: {"n_members": 4},
+    "8 members": lambda X: {"n_members": 8},
+    "auto members": lambda X: {"n_members": "auto"},
     # The defaults before the block's splines (spline_knots=8, knots on ±3).
     "no splines": lambda X: {"spline_knots": None},
     "4 knots": lambda X: {"spline_knots": 4},

@@ -120,14 +120,15 @@ def test_class_weight_is_a_sample_weight_per_class():
     np.testing.assert_allclose(by_class.predict_proba(X), by_row.predict_proba(X), rtol=1e-10)
 
 
-def test_balanced_class_weight_equals_repeated_rows():
-    """A weight of k is k copies of a row, for "balanced" weights too."""
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_balanced_class_weight_equals_repeated_rows(n_members):
+    """A weight of k is k copies of a row, for "balanced" weights too (and each member's)."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 3))
     y = np.array([0] * 20 + [1] * 10)
     # "balanced": class 0 weighs 30 / (2 * 20) = 0.75, class 1 weighs 1.5,
     # a ratio of 1 to 2: the same fit as class 1's rows given twice.
-    params = dict(QUICK, early_stopping=False, random_state=0)
+    params = dict(QUICK, early_stopping=False, n_members=n_members, random_state=0)
     balanced = SFNEClassifier(**params, class_weight="balanced").fit(X, y)
     repeated = np.r_[np.arange(30), np.arange(20, 30)]
     copies = SFNEClassifier(**params).fit(X[repeated], y[repeated])

@@ -35,18 +35,20 @@ def test_regressor_with_missing_values_and_skewed_columns():
     np.testing.assert_allclose(got, est.predict(new), rtol=1e-4, atol=1e-4 * np.std(y))
 
 
-def test_multi_target_regressor_on_arrays():
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_multi_target_regressor_on_arrays(n_members):
     X, y = regression_data()
     Y = np.column_stack([y, -2 * y])
-    est = SFNERegressor(**QUICK, random_state=0).fit(X, Y)
+    est = SFNERegressor(**QUICK, n_members=n_members, random_state=0).fit(X, Y)
     np.testing.assert_allclose(run(to_onnx(est), X), est.predict(X), rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("n_classes", [2, 3])
-def test_classifier_probabilities(n_classes):
+@pytest.mark.parametrize("n_classes, n_members", [(2, 1), (3, 1), (2, 3)])
+def test_classifier_probabilities(n_classes, n_members):
     X, y = regression_data()
     labels = np.digitize(y, np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1]))
-    est = SFNEClassifier(**QUICK, random_state=0).fit(X, np.array(["a", "b", "c"])[labels])
+    est = SFNEClassifier(**QUICK, n_members=n_members, random_state=0)
+    est.fit(X, np.array(["a", "b", "c"])[labels])
     got = run(to_onnx(est), X)
     np.testing.assert_allclose(got, est.predict_proba(X), atol=1e-5)
 

@@ -98,6 +98,7 @@ def test_files_saved_by_release_0_1_0_still_load(name):
         assert params["dtype"] == "float64"
         assert params["learning_rate_schedule"] == "constant"
         assert params["spline_knots"] is None
+        assert params["n_members"] == 1
         assert clone(loaded).get_params() == params
         assert type(loaded).__name__ in repr(loaded)
 

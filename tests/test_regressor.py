@@ -155,10 +155,11 @@ def test_preprocessor_none_and_custom():
     "1e-16: some step of Keras's JAX trainer rounds through float32 (docs/user-guide/backends.md)",
     strict=True,
 )
-def test_integer_sample_weights_equal_repeated_rows():
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_integer_sample_weights_equal_repeated_rows(n_members):
     X, y = regression_data(n_samples=40)
     weights = np.random.RandomState(1).randint(0, 3, size=len(X))
-    params = dict(**{**FAST, "epochs": 20}, random_state=0)
+    params = dict(**{**FAST, "epochs": 20}, n_members=n_members, random_state=0)
     weighted = SFNERegressor(**params).fit(X, y, sample_weight=weights)
     repeated = SFNERegressor(**params).fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
     np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-7, atol=1e-9)

@@ -157,3 +157,56 @@ def test_early_stopping_keeps_the_lowest_loss_and_stops_by_tol():
             best_by_tol, last = loss, epoch
     assert est.n_iter_ == last + 4 + 1
     assert est.best_epoch_ > last + 1  # a smaller improvement came later, and was kept
+
+
+# --------------------------------------------------------------------------
+# An ensemble sharing the block (n_members)
+
+
+@pytest.mark.parametrize("loss", ["mse", "sigmoid_cross_entropy"])
+def test_an_ensemble_loss_is_the_mean_of_its_members_losses(loss):
+    rng = np.random.default_rng(0)
+    y_pred = rng.normal(size=(6, 3, 2))
+    y_true = rng.normal(size=(6, 2)) if loss == "mse" else rng.integers(0, 2, (6, 2)) * 1.0
+    weights = rng.uniform(size=6)
+    single = _training.make_loss(loss, "float64")
+    ensemble = _training.make_loss(loss, "float64", members=3)
+    per_member = [float(single(y_true, y_pred[:, m], sample_weight=weights)) for m in range(3)]
+    got = float(ensemble(y_true, y_pred, sample_weight=weights))
+    np.testing.assert_allclose(got, np.mean(per_member), rtol=1e-12)
+    assert _training.make_loss(loss, "float64", members=1).name == single.name
+
+
+def test_an_ensemble_trains_its_members_apart_and_predicts_their_mean():
+    X, y = regression_data(n_samples=150)
+    est = _fit(SFNERegressor(**FAST, n_members=3, preprocessor=None, random_state=0), X, y)
+    assert est.model_.n_members == 3
+    members = keras.ops.convert_to_numpy(est.model_(X.astype(est.model_.compute_dtype), members=True))
+    assert members.shape == (150, 3, 1)
+    # Trained on their own losses, the members disagree, and the estimator
+    # predicts their mean.
+    spread = np.ptp(members[:, :, 0], axis=1)
+    assert spread.mean() > 1e-3
+    predicted = members.mean(axis=1)[:, 0] * est._y_scale[0] + est._y_mean[0]
+    np.testing.assert_allclose(est.predict(X), predicted, rtol=1e-5, atol=1e-5)
+    assert est.score(X, y) > 0.9
+    # A transformer's members are trained through the head, on their mean.
+    transformer = _fit(SFNETransformer(**FAST, output_dim=3, n_members=3, random_state=0), X, y)
+    assert transformer.transform(X).shape == (150, 3)
+
+
+def test_n_members_auto_is_many_members_on_few_rows_and_one_on_many():
+    reg, transformer = SFNERegressor(), SFNETransformer(n_members="auto")
+    assert reg.n_members == "auto" and SFNETransformer().n_members == 1
+    rows = [100, 8_192, 8_193, 20_000, 32_768, 32_769, 10**6, None]
+    assert [reg._members_for(n) for n in rows] == [8, 8, 7, 3, 2, 1, 1, 1]
+    assert {transformer._members_for(n) for n in rows} == {1}
+    assert SFNERegressor(n_members=3)._members_for(10**6) == 3
+    X, y = regression_data(n_samples=60)
+    assert _fit(SFNERegressor(**{**FAST, "epochs": 2}, random_state=0), X, y).model_.n_members == 8
+
+
+def test_n_members_is_validated():
+    X, y = regression_data(n_samples=40)
+    with pytest.raises(ValueError, match="n_members"):
+        SFNERegressor(n_members=0).fit(X, y)

@@ -72,6 +72,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "slow_network_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "spline_knots": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "n_members": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
         "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
         # A class or a name, not an instance: scikeras builds a fresh
         # optimizer for every fit (with optimizer__learning_rate).
@@ -101,6 +102,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         slow_network_layers,
         slow_network_units,
         spline_knots,
+        n_members,
         preprocessor,
         optimizer,
         optimizer__learning_rate,
@@ -122,6 +124,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self.slow_network_layers = slow_network_layers
         self.slow_network_units = slow_network_units
         self.spline_knots = spline_knots
+        self.n_members = n_members
         self.preprocessor = preprocessor
         self.optimizer = optimizer
         self.optimizer__learning_rate = optimizer__learning_rate
@@ -452,12 +455,15 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             checkout,
             make_loss,
             release,
+            trained_members,
             training_model,
         )
         from ..training._scikeras import fit_keras_model
 
         n_outputs = data.target.shape[1]
-        block = self._make_block(data.X, self._block_output_dim(n_outputs), seed=init_seed)
+        block = self._make_block(
+            data.X, self._block_output_dim(n_outputs), seed=init_seed, n_rows=data.X.shape[0]
+        )
         head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
         initial = block.get_weights()
         if head is not None:
@@ -466,7 +472,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         batch_size = self._batch_size_for(data.X.shape[0])
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
-        loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
+        loss = make_loss(
+            loss_name, block.dtype_policy.compute_dtype, trained_members(block, head)
+        )
         key = architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
         compiled = None if key is None else checkout(key)
         if compiled is None:
@@ -606,6 +614,24 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return n_samples >= self._AUTO_EARLY_STOPPING_ROWS
         return self.early_stopping
 
+    # ``n_members="auto"``: members while the training rows are few, so
+    # that an epoch's rows times members stays within _AUTO_MEMBER_ROWS.
+    _AUTO_MEMBERS = 8
+    _AUTO_MEMBER_ROWS = 65_536
+
+    def _members_for(self, n_samples):
+        """Members of the ensemble that trains on ``n_samples`` rows (None: unknown).
+
+        ``"auto"``: 8 up to 8,192 rows, then fewer, so that an epoch never
+        passes more than 65,536 member-rows (one member from 32,769 rows);
+        one where the total rows are unknown (``partial_fit``).
+        """
+        if self.n_members != "auto":
+            return self.n_members
+        if n_samples is None:
+            return 1
+        return max(1, min(self._AUTO_MEMBERS, self._AUTO_MEMBER_ROWS // n_samples))
+
     def _batch_size_for(self, n_samples):
         """Rows per step: ``"auto"`` aims at >= 10 steps per epoch.
 
@@ -675,8 +701,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             )
         return codes
 
-    def _make_block(self, Xt, output_dim, seed=None):
-        """A fresh block for the features ``Xt`` (the training rows, or some of them)."""
+    def _make_block(self, Xt, output_dim, seed=None, n_rows=None):
+        """A fresh block for the features ``Xt`` (the training rows, or some of them).
+
+        ``n_rows``: the rows it will train on per epoch (None: unknown).
+        """
         from ..model._block import SFNEBlock
 
         splines = {}
@@ -694,6 +723,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             slow_network_units=self.slow_network_units,
             dtype=np.dtype(self._dtype).name,
             seed=seed,
+            n_members=self._members_for(n_rows),
             **splines,
         )
 
@@ -747,7 +777,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     # Parameters added after release 0.1.0, with the values that reproduce
     # what an estimator pickled before them did.
-    _EARLIER_PARAMETERS = {"spline_knots": None, "learning_rate_schedule": "constant"}
+    _EARLIER_PARAMETERS = {
+        "spline_knots": None,
+        "learning_rate_schedule": "constant",
+        "n_members": 1,
+    }
 
     def __setstate__(self, state):
         state = {**self._EARLIER_PARAMETERS, **state}

@@ -38,6 +38,17 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
     spline_knots : int or None, default=8
         Knots of the cubic B-spline encoding of each feature with more than
         two values; see :class:`SFNERegressor`. None: the features alone.
+    n_members : "auto" or int, default="auto"
+        Members of an ensemble that shares the block's weights (TabM-mini,
+        Gorishniy et al., 2024): each member scales the block's inputs by
+        its own trained vector and has its own output projection; the
+        logits are the mean of the members'. Each member learns from its own
+        loss. Rows go through the shared layers once per member: a fit costs
+        up to ``n_members`` times the arithmetic, but no more steps.
+        ``"auto"``: 8 members up to 8,192 training rows, then fewer, so that
+        an epoch passes at most 65,536 rows times members (one member from
+        32,769 rows on; one in ``partial_fit``, which does not know the
+        total rows).
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -154,6 +165,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         slow_network_layers=3,
         slow_network_units=128,
         spline_knots=8,
+        n_members="auto",
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -177,6 +189,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             slow_network_layers=slow_network_layers,
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
+            n_members=n_members,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

@@ -185,7 +185,8 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # The spline-encoded columns are those with more than two values in the
     # first partition.
     block = estimator._make_block(
-        np.asarray(features), estimator._block_output_dim(n_outputs), seed=init_seed
+        np.asarray(features), estimator._block_output_dim(n_outputs), seed=init_seed,
+        n_rows=n_rows,
     )
     head_layer = estimator._training_head(n_outputs, block.dtype_policy, seed=init_seed)
     trainer = IncrementalTrainer(

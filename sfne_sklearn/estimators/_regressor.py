@@ -34,6 +34,17 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         block sees these beside the feature, so it can bend and threshold
         it the way trees do. Meant for standardised features, as
         ``preprocessor="auto"`` makes them. None: the features alone.
+    n_members : "auto" or int, default="auto"
+        Members of an ensemble that shares the block's weights (TabM-mini,
+        Gorishniy et al., 2024): each member scales the block's inputs by
+        its own trained vector and has its own output projection; the
+        prediction is the mean of the members' outputs. Each member learns
+        from its own loss. Rows go through the shared layers once per member:
+        a fit costs up to ``n_members`` times the arithmetic, but no more
+        steps. ``"auto"``: 8 members up to
+        8,192 training rows, then fewer, so that an epoch passes at most
+        65,536 rows times members (one member from 32,769 rows on; one in
+        ``partial_fit``, which does not know the total rows).
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features. ``"auto"``: on a DataFrame, a
         ColumnTransformer built from the column dtypes (numbers imputed with
@@ -139,6 +150,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         slow_network_layers=3,
         slow_network_units=128,
         spline_knots=8,
+        n_members="auto",
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -161,6 +173,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
             slow_network_layers=slow_network_layers,
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
+            n_members=n_members,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

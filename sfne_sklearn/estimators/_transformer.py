@@ -37,6 +37,13 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     spline_knots : int or None, default=8
         Knots of the cubic B-spline encoding of each feature with more than
         two values; see :class:`SFNERegressor`. None: the features alone.
+    n_members : int or "auto", default=1
+        Members of an ensemble that shares the block's weights (see
+        :class:`SFNERegressor`): each member scales the block's inputs by
+        its own trained vector and has its own output projection, and the
+        features are the mean of the members' outputs. Under the training
+        head that mean is what is trained, so the members are not trained
+        apart; ``"auto"`` is 1.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -131,6 +138,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         slow_network_layers=3,
         slow_network_units=128,
         spline_knots=8,
+        n_members=1,
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -154,6 +162,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             slow_network_layers=slow_network_layers,
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
+            n_members=n_members,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,
@@ -305,6 +314,11 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
 
     def _block_output_dim(self, n_outputs):
         return self.output_dim
+
+    def _members_for(self, n_samples):
+        # Under the training head the members' mean is trained, not each
+        # member: "auto" keeps one.
+        return 1 if self.n_members == "auto" else self.n_members
 
     def _training_head(self, n_outputs, dtype_policy, seed=None):
         import keras

@@ -63,16 +63,48 @@ LOGIT_LOSSES = {
 }
 
 
-def make_loss(loss, dtype):
-    """The loss to compile with: names and functions computed in ``dtype``."""
-    if isinstance(loss, keras.losses.Loss):
-        return loss
-    if loss in LOGIT_LOSSES:
-        return LOGIT_LOSSES[loss](from_logits=True, name=loss, dtype=dtype)
-    fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-    if isinstance(fn, keras.losses.Loss):
-        return fn
-    return _FunctionLoss(fn, dtype)
+class _MembersLoss(keras.losses.Loss):
+    """A loss of one output per row, averaged over an ensemble's members.
+
+    The members' outputs come as ``(batch, n_members, width)``; each is
+    compared with the row's target, so every member learns on its own
+    (TabM's rule) and a row's weight weighs all its members.
+    """
+
+    def __init__(self, loss, n_members):
+        super().__init__(name=loss.name, reduction=loss.reduction, dtype=loss.dtype)
+        self.loss, self.n_members = loss, n_members
+
+    def call(self, y_true, y_pred):
+        width = y_pred.shape[-1]
+        y_true = keras.ops.repeat(keras.ops.expand_dims(y_true, 1), self.n_members, axis=1)
+        per_member = self.loss.call(
+            keras.ops.reshape(y_true, (-1, width)), keras.ops.reshape(y_pred, (-1, width))
+        )
+        return keras.ops.mean(keras.ops.reshape(per_member, (-1, self.n_members)), axis=1)
+
+
+def trained_members(block, head):
+    """Members whose outputs the training model gives apart (1: one output).
+
+    An ensemble block trains on its members' outputs; under a head (the
+    transformer's), the head sees their mean, the block's output.
+    """
+    return block.n_members if head is None else 1
+
+
+def make_loss(loss, dtype, members=1):
+    """The loss to compile with: names and functions computed in ``dtype``.
+
+    ``members``: see :func:`trained_members`.
+    """
+    if not isinstance(loss, keras.losses.Loss):
+        if loss in LOGIT_LOSSES:
+            loss = LOGIT_LOSSES[loss](from_logits=True, name=loss, dtype=dtype)
+        else:
+            fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+            loss = fn if isinstance(fn, keras.losses.Loss) else _FunctionLoss(fn, dtype)
+    return loss if members == 1 else _MembersLoss(loss, members)
 
 
 class TrainingModel(keras.Model):
@@ -281,7 +313,7 @@ def training_model(block, head):
     """A new Keras model of ``block``'s architecture, with ``head`` on top."""
     trained = type(block).from_config(block.get_config())
     inputs = keras.Input(shape=(trained.input_dim,), dtype=trained.compute_dtype)
-    outputs = trained(inputs)
+    outputs = trained(inputs, members=trained_members(block, head) > 1)
     if head is not None:
         outputs = type(head).from_config(head.get_config())(outputs)
     return TrainingModel(inputs, outputs)
