@@ -26,6 +26,8 @@ CANDIDATES = {
     # The float type before dtype="auto" (which trains in float32 above 64 rows).
     "float64": {"dtype": "float64"},
     "no splines": {"spline_knots": None},
+    "12 knots": {"spline_knots": 12},
+    "16 knots": {"spline_knots": 16},
     # An ensemble of members sharing the block (TabM-mini).
     "4 members": {"n_members": 4},
     "8 members": {"n_members": 8},

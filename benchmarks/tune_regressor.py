@@ -90,6 +90,7 @@ CANDIDATES = {
     "no splines": lambda X: {"spline_knots": None},
     "4 knots": lambda X: {"spline_knots": 4},
     "16 knots": lambda X: {"spline_knots": 16},
+    "12 knots": lambda X: {"spline_knots": 12},
     "adamw": lambda X: {"optimizer": "adamw"},
     "lr 1e-3": lambda X: {"optimizer__learning_rate": 1e-3},
     "plateau": lambda X: plateau(),
