@@ -117,8 +117,11 @@ def test_pickles_hold_the_weights_and_older_ones_load(monkeypatch):
     np.testing.assert_array_equal(pickle.loads(data)(X), forward(X))
 
 
-def test_large_inputs_go_through_in_chunks():
-    block = SFNEBlock(input_dim=2, output_dim=1, hidden_dim=8, seed=0, dtype="float64")
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_large_inputs_go_through_in_chunks(n_members):
+    block = SFNEBlock(
+        input_dim=2, output_dim=1, hidden_dim=8, seed=0, dtype="float64", n_members=n_members
+    )
     forward = NumpyForward.from_block(block)
     X = np.random.default_rng(0).normal(size=(CHUNK_ROWS + 7, 2))
     np.testing.assert_allclose(forward(X), np.concatenate([forward(X[:5]), forward(X[5:])]))

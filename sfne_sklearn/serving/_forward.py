@@ -15,7 +15,10 @@ import numpy as np
 from .._splines import spline_pieces
 
 # Rows per chunk: the activations of a chunk stay in the CPU's cache, and
-# very large inputs never hold all their activations at once.
+# very large inputs never hold all their activations at once. An ensemble's
+# rows run once per member, so its chunks hold CHUNK_ROWS member-rows
+# (100,000 rows of 8 members: 0.85 s in chunks of 256 rows, 1.04 s of
+# 1,024, 1.47 s of 2,048).
 CHUNK_ROWS = 2048
 _FOUR = np.arange(4)
 
@@ -178,10 +181,11 @@ class NumpyForward:
     def __call__(self, X):
         """Outputs of the block for the rows of a 2-D array ``X``."""
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        if X.shape[0] <= CHUNK_ROWS:
+        chunk = max(1, CHUNK_ROWS // self._n_members)
+        if X.shape[0] <= chunk:
             return self._forward(X)
         return np.concatenate(
-            [self._forward(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)]
+            [self._forward(X[start : start + chunk]) for start in range(0, len(X), chunk)]
         )
 
     def _forward(self, x):
