@@ -13,7 +13,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from _frames import FAST, regression_data
-from sfne_sklearn import SFNERegressor, SFNETransformer
+from sfne_sklearn import SFNEBlock, SFNERegressor, SFNETransformer
 from sfne_sklearn.training import _loop as _training
 
 
@@ -170,11 +170,19 @@ def test_an_ensemble_loss_is_the_mean_of_its_members_losses(loss):
     y_true = rng.normal(size=(6, 2)) if loss == "mse" else rng.integers(0, 2, (6, 2)) * 1.0
     weights = rng.uniform(size=6)
     single = _training.make_loss(loss, "float64")
-    ensemble = _training.make_loss(loss, "float64", members=3)
+    ensemble = _training._MembersLoss(single, 3)
     per_member = [float(single(y_true, y_pred[:, m], sample_weight=weights)) for m in range(3)]
     got = float(ensemble(y_true, y_pred, sample_weight=weights))
     np.testing.assert_allclose(got, np.mean(per_member), rtol=1e-12)
-    assert _training.make_loss(loss, "float64", members=1).name == single.name
+    assert ensemble.name == single.name
+    # The training model of an ensemble block compiles it; under a head, not.
+    block = SFNEBlock(input_dim=2, output_dim=1, hidden_dim=8, seed=0, n_members=3)
+    for head, members in [(None, True), (keras.layers.Dense(1), False)]:
+        compiled = _training.CompiledModel(
+            _training.training_model(block, head), optimizer="adam", loss=single,
+            steps_per_execution=1,
+        )
+        assert isinstance(compiled.model.loss, _training._MembersLoss) == members
 
 
 def test_an_ensemble_trains_its_members_apart_and_predicts_their_mean():

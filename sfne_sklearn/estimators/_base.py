@@ -455,7 +455,6 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             checkout,
             make_loss,
             release,
-            trained_members,
             training_model,
         )
         from ..training._scikeras import fit_keras_model
@@ -472,9 +471,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         batch_size = self._batch_size_for(data.X.shape[0])
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
-        loss = make_loss(
-            loss_name, block.dtype_policy.compute_dtype, trained_members(block, head)
-        )
+        loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
         key = architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
         compiled = None if key is None else checkout(key)
         if compiled is None:

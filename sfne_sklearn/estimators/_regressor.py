@@ -41,10 +41,10 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         prediction is the mean of the members' outputs. Each member learns
         from its own loss. Rows go through the shared layers once per member:
         a fit costs up to ``n_members`` times the arithmetic, but no more
-        steps. ``"auto"``: 8 members up to
-        8,192 training rows, then fewer, so that an epoch passes at most
-        65,536 rows times members (one member from 32,769 rows on; one in
-        ``partial_fit``, which does not know the total rows).
+        steps. ``"auto"``: 8 members up to 8,192 training rows, then fewer,
+        so that an epoch passes at most 65,536 rows times members (one
+        member from 32,769 rows on; one in ``partial_fit``, which does not
+        know the total rows).
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features. ``"auto"``: on a DataFrame, a
         ColumnTransformer built from the column dtypes (numbers imputed with

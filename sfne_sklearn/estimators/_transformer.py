@@ -123,6 +123,10 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
     (50, 8)
     """
 
+    # Under the training head the members' mean is trained, not each
+    # member: n_members="auto" keeps one.
+    _AUTO_MEMBERS = 1
+
     _parameter_constraints: dict = {
         **BaseSFNE._parameter_constraints,
         "output_dim": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -314,11 +318,6 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
 
     def _block_output_dim(self, n_outputs):
         return self.output_dim
-
-    def _members_for(self, n_samples):
-        # Under the training head the members' mean is trained, not each
-        # member: "auto" keeps one.
-        return 1 if self.n_members == "auto" else self.n_members
 
     def _training_head(self, n_outputs, dtype_policy, seed=None):
         import keras

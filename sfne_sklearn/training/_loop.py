@@ -84,27 +84,16 @@ class _MembersLoss(keras.losses.Loss):
         return keras.ops.mean(keras.ops.reshape(per_member, (-1, self.n_members)), axis=1)
 
 
-def trained_members(block, head):
-    """Members whose outputs the training model gives apart (1: one output).
-
-    An ensemble block trains on its members' outputs; under a head (the
-    transformer's), the head sees their mean, the block's output.
-    """
-    return block.n_members if head is None else 1
-
-
-def make_loss(loss, dtype, members=1):
-    """The loss to compile with: names and functions computed in ``dtype``.
-
-    ``members``: see :func:`trained_members`.
-    """
-    if not isinstance(loss, keras.losses.Loss):
-        if loss in LOGIT_LOSSES:
-            loss = LOGIT_LOSSES[loss](from_logits=True, name=loss, dtype=dtype)
-        else:
-            fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-            loss = fn if isinstance(fn, keras.losses.Loss) else _FunctionLoss(fn, dtype)
-    return loss if members == 1 else _MembersLoss(loss, members)
+def make_loss(loss, dtype):
+    """The loss to compile with: names and functions computed in ``dtype``."""
+    if isinstance(loss, keras.losses.Loss):
+        return loss
+    if loss in LOGIT_LOSSES:
+        return LOGIT_LOSSES[loss](from_logits=True, name=loss, dtype=dtype)
+    fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    if isinstance(fn, keras.losses.Loss):
+        return fn
+    return _FunctionLoss(fn, dtype)
 
 
 class TrainingModel(keras.Model):
@@ -310,10 +299,16 @@ def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
 
 
 def training_model(block, head):
-    """A new Keras model of ``block``'s architecture, with ``head`` on top."""
+    """A new Keras model of ``block``'s architecture, with ``head`` on top.
+
+    An ensemble block without a head gives its members' outputs apart,
+    ``(batch, n_members, width)``, each trained on its own loss (see
+    :class:`CompiledModel`); under a head (the transformer's), the head
+    sees their mean, the block's output.
+    """
     trained = type(block).from_config(block.get_config())
     inputs = keras.Input(shape=(trained.input_dim,), dtype=trained.compute_dtype)
-    outputs = trained(inputs, members=trained_members(block, head) > 1)
+    outputs = trained(inputs, members=head is None)
     if head is not None:
         outputs = type(head).from_config(head.get_config())(outputs)
     return TrainingModel(inputs, outputs)
@@ -395,7 +390,8 @@ class CompiledModel:
     optimizer : str or keras optimizer class
         A fresh optimizer of this kind is made here, once.
     loss : keras loss
-        See :func:`make_loss`.
+        See :func:`make_loss`; for a model that gives an ensemble's members'
+        outputs apart (:func:`training_model`), each member's, averaged.
     steps_per_execution : int
         Train steps per call of the traced train function. 1 whatever is
         asked under a ``tf.distribute`` strategy: there Keras's multi-step
@@ -417,6 +413,9 @@ class CompiledModel:
             steps_per_execution = 1
         if isinstance(optimizer, str):
             optimizer = type(keras.optimizers.get(optimizer))
+        members = model.outputs[0].shape
+        if len(members) == 3:  # (batch, n_members, width)
+            loss = _MembersLoss(loss, members[1])
         model.compile(
             optimizer=optimizer(),
             loss=loss,

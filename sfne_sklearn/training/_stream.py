@@ -10,7 +10,7 @@ optimizer's.
 
 import keras
 
-from ._loop import CompiledModel, make_loss, trained_members, training_model
+from ._loop import CompiledModel, make_loss, training_model
 
 
 class IncrementalTrainer:
@@ -38,7 +38,7 @@ class IncrementalTrainer:
         self.compiled = CompiledModel(
             training_model(block, head),
             optimizer=optimizer,
-            loss=make_loss(loss, block.dtype_policy.compute_dtype, trained_members(block, head)),
+            loss=make_loss(loss, block.dtype_policy.compute_dtype),
             steps_per_execution=steps_per_execution,
         )
         self.compiled.reset(initial, float(learning_rate))
