@@ -159,6 +159,35 @@ def test_early_stopping_keeps_the_lowest_loss_and_stops_by_tol():
     assert est.best_epoch_ > last + 1  # a smaller improvement came later, and was kept
 
 
+def test_a_weight_snapshot_outlives_training_and_restores_exactly():
+    # The guard and early stopping keep snapshots on the device instead of
+    # NumPy copies: the optimizer's updates must not write into them.
+    from sfne_sklearn.training._weights import restore, snapshot
+
+    X, y = regression_data(n_samples=64)
+    block = SFNEBlock(input_dim=X.shape[1], output_dim=1, hidden_dim=8, seed=0, dtype="float32")
+    compiled = _training.CompiledModel(
+        _training.training_model(block, None), optimizer="adam",
+        loss=_training.make_loss("mse", "float32"), steps_per_execution=1,
+    )
+    model = compiled.model
+    X, y = X.astype("float32"), y.astype("float32")[:, None]
+    model.fit(X, y, batch_size=16, epochs=1, verbose=0)
+    before = model.get_weights()
+    taken, finite = snapshot(model)
+    assert finite
+    model.fit(X, y, batch_size=16, epochs=2, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    for kept, value in zip(taken, before):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(kept), value)
+    restore(model, taken)
+    for now, value in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(now, value)
+    # A non-finite weight shows in the flag.
+    model.weights[0].assign(np.full(model.weights[0].shape, np.nan, dtype="float32"))
+    assert not snapshot(model)[1]
+
+
 # --------------------------------------------------------------------------
 # An ensemble sharing the block (n_members)
 

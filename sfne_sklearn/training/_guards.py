@@ -14,6 +14,8 @@ import warnings
 import keras
 import numpy as np
 
+from ._weights import restore, snapshot
+
 # Keras's EarlyStopping compares losses as float32 tensors and fails on larger
 # values, so a loss past float32's range counts as diverged even in float64.
 _LARGEST_LOSS = float(np.finfo(np.float32).max)
@@ -74,8 +76,8 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._diverge(logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        weights = self.model.get_weights()
-        if _diverged(logs) or not all(np.all(np.isfinite(w)) for w in weights):
+        weights, finite = snapshot(self.model)
+        if _diverged(logs) or not finite:
             self._diverge(logs)
         self._weights = weights
         for key, value in (logs or {}).items():
@@ -83,7 +85,7 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def _diverge(self, logs):
         if self._weights is not None:
-            self.model.set_weights(self._weights)
+            restore(self.model, self._weights)
         raise TrainingDiverged(len(self.history.get("loss", [])) + 1, dict(logs or {}))
 
 

@@ -33,6 +33,8 @@ import time
 import keras
 import numpy as np
 
+from ._weights import restore, snapshot
+
 
 class _FunctionLoss(keras.losses.Loss):
     """A loss function as a Loss in an explicit dtype.
@@ -453,7 +455,14 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
     were lost. Here ``min_delta`` decides when to stop, as Keras does, and
     the weights kept (``best_epoch``) are those of the lowest loss seen, as
     scikit-learn's MLP keeps them. For losses (``mode="min"``).
+
+    The weights are kept as a snapshot on the model's device (see
+    ``_weights``), not copied to NumPy: Keras's own copy is left off.
     """
+
+    def __init__(self, *, restore_best_weights=False, **kwargs):
+        super().__init__(restore_best_weights=False, **kwargs)
+        self.keep_best_weights = restore_best_weights
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -464,12 +473,17 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         current = (logs or {}).get(self.monitor)
         if current is None or epoch < self.start_from_epoch:
             return
+        # Every epoch Keras counts as its best is also the lowest so far.
         if self.lowest is None or current < self.lowest:
             self.lowest = current
-            if self.best_epoch != epoch:  # lower, but by less than min_delta
-                self.best_epoch = epoch
-                if self.restore_best_weights:
-                    self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+            if self.keep_best_weights:
+                self.best_weights, _ = snapshot(self.model)
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self.keep_best_weights and self.best_weights is not None:
+            restore(self.model, self.best_weights)
 
 
 class ValidationLoss(keras.callbacks.Callback):
