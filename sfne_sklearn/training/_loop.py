@@ -297,6 +297,10 @@ def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
     # whole fit. The pipeline is already what they would make of it.
     options = tf.data.Options()
     options.experimental_optimization.apply_default_optimizations = False
+    # Nothing here for autotuning to tune (no parallel map, a fixed
+    # prefetch), and its thread made deleting the iterator at the end of a
+    # fit wait up to 200 ms.
+    options.autotune.enabled = False
     return dataset.with_options(options)
 
 
