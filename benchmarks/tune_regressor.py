@@ -68,6 +68,31 @@ def embedded(encoder):
     }
 
 
+def few_values_one_hot(limit, min_frequency=None):
+    """The "auto" preprocessing, plus a one-hot encoding of every numeric
+    column with at most ``limit`` distinct training values (a count, an age
+    in days, a size that comes in a few models): the network can then give
+    each value its own level, as a tree's splits do, beside the column's
+    scaled value and splines."""
+    from sklearn.preprocessing import OneHotEncoder
+
+    def params(X):
+        numeric, categorical = split_columns(X)
+        few = [c for c in numeric if X[c].nunique() <= limit]
+        transformers = [("num", _numeric_pipeline(False), numeric)]
+        if few:
+            transformers.append(("few", make_pipeline(
+                SimpleImputer(strategy="most_frequent"),
+                OneHotEncoder(handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+                              min_frequency=min_frequency, sparse_output=False),
+            ), few))
+        if categorical:
+            transformers.append(("cat", _categorical_pipeline(), categorical))
+        return {"preprocessor": ColumnTransformer(transformers, sparse_threshold=0.0)}
+
+    return params
+
+
 def large_batches(X):
     """``batch_size="auto"`` as today up to 20,000 rows, then 1% of the rows, at most 1,024."""
     n = int(len(X) * 2 / 3 * 0.9)  # the rows one fit of the 3-fold CV trains on
@@ -91,6 +116,10 @@ CANDIDATES = {
     "4 knots": lambda X: {"spline_knots": 4},
     "16 knots": lambda X: {"spline_knots": 16},
     "12 knots": lambda X: {"spline_knots": 12},
+    "one-hot <=16 values": few_values_one_hot(16),
+    "one-hot <=64 values": few_values_one_hot(64),
+    "one-hot <=64 values, min 20 rows": few_values_one_hot(64, 20),
+    "one-hot <=64 values, min 50 rows": few_values_one_hot(64, 50),
     "adamw": lambda X: {"optimizer": "adamw"},
     "lr 1e-3": lambda X: {"optimizer__learning_rate": 1e-3},
     "plateau": lambda X: plateau(),
