@@ -131,6 +131,21 @@ def test_splines_encode_the_many_valued_features_only():
     assert not np.allclose(plain.predict(frame), est.predict(frame))
 
 
+def test_spline_knots_auto_grows_with_the_training_rows():
+    est = SFNERegressor()
+    assert est.spline_knots == "auto"
+    assert [est._knots_for(n) for n in (None, 1, 399, 400, 10**6)] == [8, 8, 8, 12, 12]
+    assert SFNERegressor(spline_knots=5)._knots_for(10**6) == 5
+    assert SFNERegressor(spline_knots=None)._knots_for(10**6) is None
+    # The rows that train count, after early stopping's validation split.
+    X, y = regression_data(n_samples=420)
+    held_out = SFNERegressor(**QUICK, early_stopping=True, random_state=0).fit(X, y)
+    assert held_out.model_.spline_knots == 8
+    everything = SFNERegressor(**QUICK, early_stopping=False, random_state=0).fit(X, y)
+    assert everything.model_.spline_knots == 12
+    assert everything.model_.input_projection.kernel.shape[0] == X.shape[1] * (1 + 14)
+
+
 def test_spline_knots_is_validated():
     X, y = regression_data(n_samples=30)
     with pytest.raises(ValueError, match="spline_knots"):

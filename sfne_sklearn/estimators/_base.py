@@ -71,7 +71,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "slow_network_units": [Interval(numbers.Integral, 1, None, closed="left")],
-        "spline_knots": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "spline_knots": [
+            StrOptions({"auto"}), Interval(numbers.Integral, 2, None, closed="left"), None
+        ],
         "n_members": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
         "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
         # A class or a name, not an instance: scikeras builds a fresh
@@ -629,6 +631,23 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return 1
         return max(1, min(self._AUTO_MEMBERS, self._AUTO_MEMBER_ROWS // n_samples))
 
+    # ``spline_knots="auto"``: more knots from _AUTO_KNOTS_ROWS training rows on.
+    _AUTO_KNOTS = 8
+    _AUTO_KNOTS_MANY_ROWS = 12
+    _AUTO_KNOTS_ROWS = 400
+
+    def _knots_for(self, n_samples):
+        """Spline knots of a fit on ``n_samples`` rows (None: unknown); None: no splines.
+
+        ``"auto"``: 8 knots below 400 training rows, 12 from 400 on; 8 where
+        the total rows are unknown (``partial_fit``).
+        """
+        if self.spline_knots != "auto":
+            return self.spline_knots
+        if n_samples is None or n_samples < self._AUTO_KNOTS_ROWS:
+            return self._AUTO_KNOTS
+        return self._AUTO_KNOTS_MANY_ROWS
+
     def _batch_size_for(self, n_samples):
         """Rows per step: ``"auto"`` aims at >= 10 steps per epoch.
 
@@ -706,10 +725,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         from ..model._block import SFNEBlock
 
         splines = {}
-        if self.spline_knots is not None:
+        knots = self._knots_for(n_rows)
+        if knots is not None:
             splines = {
                 "spline_columns": many_valued_columns(Xt).tolist(),
-                "spline_knots": self.spline_knots,
+                "spline_knots": knots,
             }
         return SFNEBlock(
             input_dim=Xt.shape[1],

@@ -35,9 +35,10 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         Number of layers of the slow network that generates hyper-kernels.
     slow_network_units : int, default=128
         Width of the slow network's layers.
-    spline_knots : int or None, default=8
+    spline_knots : "auto", int or None, default="auto"
         Knots of the cubic B-spline encoding of each feature with more than
-        two values; see :class:`SFNERegressor`. None: the features alone.
+        two values; see :class:`SFNERegressor`. ``"auto"``: 8 knots below
+        400 training rows, 12 from 400 on. None: the features alone.
     n_members : "auto" or int, default="auto"
         Members of an ensemble that shares the block's weights (TabM-mini,
         Gorishniy et al., 2024): each member scales the block's inputs by
@@ -164,7 +165,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         num_layers=2,
         slow_network_layers=3,
         slow_network_units=128,
-        spline_knots=8,
+        spline_knots="auto",
         n_members="auto",
         preprocessor="auto",
         optimizer="adam",

@@ -27,13 +27,17 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         Number of layers of the slow network that generates hyper-kernels.
     slow_network_units : int, default=128
         Width of the slow network's layers.
-    spline_knots : int or None, default=8
+    spline_knots : "auto", int or None, default="auto"
         Knots of a cubic B-spline encoding of each feature (after the
         preprocessor) that takes more than two values, spaced evenly over
         three standard deviations either side of 0 and linear beyond: the
         block sees these beside the feature, so it can bend and threshold
         it the way trees do. Meant for standardised features, as
-        ``preprocessor="auto"`` makes them. None: the features alone.
+        ``preprocessor="auto"`` makes them. ``"auto"``: 8 knots below 400
+        training rows (those left after early stopping's validation split),
+        12 from 400 on (8 in ``partial_fit``, which does not know the total
+        rows): finer splines over-fit where rows are few.
+        None: the features alone.
     n_members : "auto" or int, default="auto"
         Members of an ensemble that shares the block's weights (TabM-mini,
         Gorishniy et al., 2024): each member scales the block's inputs by
@@ -149,7 +153,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         num_layers=2,
         slow_network_layers=3,
         slow_network_units=128,
-        spline_knots=8,
+        spline_knots="auto",
         n_members="auto",
         preprocessor="auto",
         optimizer="adam",

@@ -34,9 +34,10 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         Number of layers of the slow network that generates hyper-kernels.
     slow_network_units : int, default=128
         Width of the slow network's layers.
-    spline_knots : int or None, default=8
+    spline_knots : int, "auto" or None, default=8
         Knots of the cubic B-spline encoding of each feature with more than
-        two values; see :class:`SFNERegressor`. None: the features alone.
+        two values; see :class:`SFNERegressor` (``"auto"`` as there). None:
+        the features alone.
     n_members : int or "auto", default=1
         Members of an ensemble that shares the block's weights (see
         :class:`SFNERegressor`): each member scales the block's inputs by
