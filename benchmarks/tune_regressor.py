@@ -38,10 +38,14 @@ def plateau():
     return {"callbacks": [keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=5, min_lr=1e-5)]}
 
 
-def numeric_as(X, numeric_pipeline):
-    """The "auto" ColumnTransformer with another pipeline for the numeric columns."""
+def numeric_as(X, numeric_pipeline, more=()):
+    """The "auto" ColumnTransformer with another pipeline for the numeric columns.
+
+    ``more``: further ``(name, transformer, columns)`` between the numeric
+    and the categorical columns.
+    """
     numeric, categorical = split_columns(X)
-    transformers = [("num", numeric_pipeline, numeric)]
+    transformers = [("num", numeric_pipeline, numeric), *more]
     if categorical:
         transformers.append(("cat", _categorical_pipeline(), categorical))
     return {"preprocessor": ColumnTransformer(transformers, sparse_threshold=0.0)}
@@ -77,18 +81,14 @@ def few_values_one_hot(limit, min_frequency=None):
     from sklearn.preprocessing import OneHotEncoder
 
     def params(X):
-        numeric, categorical = split_columns(X)
+        numeric, _ = split_columns(X)
         few = [c for c in numeric if X[c].nunique() <= limit]
-        transformers = [("num", _numeric_pipeline(False), numeric)]
-        if few:
-            transformers.append(("few", make_pipeline(
-                SimpleImputer(strategy="most_frequent"),
-                OneHotEncoder(handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
-                              min_frequency=min_frequency, sparse_output=False),
-            ), few))
-        if categorical:
-            transformers.append(("cat", _categorical_pipeline(), categorical))
-        return {"preprocessor": ColumnTransformer(transformers, sparse_threshold=0.0)}
+        levels = make_pipeline(
+            SimpleImputer(strategy="most_frequent"),
+            OneHotEncoder(handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+                          min_frequency=min_frequency, sparse_output=False),
+        )
+        return numeric_as(X, _numeric_pipeline(False), [("few", levels, few)] if few else ())
 
     return params
 
