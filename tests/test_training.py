@@ -46,6 +46,24 @@ def test_compiled_models_are_kept_per_architecture():
     assert _training.kept() == 2
 
 
+def test_fits_of_other_batch_sizes_but_as_many_steps_share_a_compiled_model():
+    # A search's folds and its refit differ in rows, so in batch size; with
+    # as many steps an epoch they train on one compiled model, and as well
+    # as on a new one.
+    X, y = regression_data(n_samples=80)
+    params = {**FAST, "early_stopping": False, "random_state": 0}
+    _training.clear_pool()
+    fresh = _fit(SFNERegressor(**params, batch_size=20), X, y)  # 4 steps an epoch
+    _training.clear_pool()
+    _fit(SFNERegressor(**params, batch_size=25), X, y)  # 4 steps, 20 rows in the last
+    reused = _fit(SFNERegressor(**params, batch_size=20), X, y)
+    assert _training.kept() == 1
+    np.testing.assert_array_equal(fresh.predict(X), reused.predict(X))
+    assert fresh.history_ == reused.history_
+    _fit(SFNERegressor(**params, batch_size=40), X, y)  # 2 steps: another model
+    assert _training.kept() == 2
+
+
 def test_refit_removes_attributes_of_the_previous_fit():
     X, y = regression_data(n_samples=80)
     est = _fit(SFNERegressor(**FAST, early_stopping=True, random_state=0), X, y)

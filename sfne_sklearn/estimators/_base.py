@@ -474,7 +474,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
         loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
-        key = architecture_key(block, head, loss_name, self.optimizer, batch_size, steps)
+        key = architecture_key(block, head, loss_name, self.optimizer, steps)
         compiled = None if key is None else checkout(key)
         if compiled is None:
             compiled = CompiledModel(

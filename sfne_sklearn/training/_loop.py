@@ -320,9 +320,13 @@ def training_model(block, head):
     return TrainingModel(inputs, outputs)
 
 
-def architecture_key(block, head, loss, optimizer, batch_size, steps):
+def architecture_key(block, head, loss, optimizer, steps):
     """What a kept training model must match to be reused; None: never reuse.
 
+    ``steps``, the train steps of an epoch, is traced into the train
+    function (one call runs an epoch); the batch size is not (its batch
+    dimension is left open), so folds of different sizes whose epochs have
+    as many steps share one trace, as do a search's folds and its refit.
     Losses given as objects may carry state of their own: only names reuse.
     The distribution in force (see :func:`distribution_key`) is part of the
     key: call this where the model would be built.
@@ -338,7 +342,6 @@ def architecture_key(block, head, loss, optimizer, batch_size, steps):
         head_units,
         loss,
         optimizer,
-        batch_size,
         steps,
         distribution_key(),
     )
