@@ -114,13 +114,16 @@ class Recorder(keras.callbacks.Callback):
             "replicas": strategy.num_replicas_in_sync,
             "devices": sorted(v.device for v in strategy.experimental_local_results(variable)),
             "model": id(self.model),
+            "optimizer": type(self.model.optimizer).__name__,
         })
 
 
 def fit():
     recorder = Recorder()
     est = SFNERegressor(**fit_params(), callbacks=[recorder]).fit(X, y)
-    return est, {**summary(recorder, est), "kept": _loop.kept()}
+    found = {**summary(recorder, est), "kept": _loop.kept()}
+    found["optimizer"] = sorted({s["optimizer"] for s in recorder.steps})
+    return est, found
 
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -273,6 +276,9 @@ def test_mirrored_fit_trains_on_two_replicas(scenarios):
     assert [d.rsplit(":", 2)[-2:] for d in two["devices"][0]] == [["CPU", "0"], ["CPU", "1"]]
     assert one["replicas"] == [1]
     assert len(one["devices"][0]) == 1
+    # Keras's own Adam, whose updates go through the strategy, under it;
+    # the same updates on all variables at once (FlatAdam) on one device.
+    assert two["optimizer"] == ["Adam"] and one["optimizer"] == ["FlatAdam"]
     # The fitted block belongs to the strategy it was trained under.
     assert found["model_replicas"] == 2
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from _frames import FAST, regression_data
+from _frames import FAST, SMALL_BLOCK, regression_data
 from sfne_sklearn import SFNEBlock, SFNERegressor, SFNETransformer
 from sfne_sklearn.training import _loop as _training
 
@@ -204,6 +204,46 @@ def test_a_weight_snapshot_outlives_training_and_restores_exactly():
     # A non-finite weight shows in the flag.
     model.weights[0].assign(np.full(model.weights[0].shape, np.nan, dtype="float32"))
     assert not snapshot(model)[1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flat_adam_trains_exactly_as_kerass_adam(dtype):
+    from sfne_sklearn.training._optimizers import FlatAdam
+
+    X, y = regression_data(n_samples=96)
+    X, y = X.astype(dtype), y.astype(dtype)[:, None]
+    weights = {}
+    for optimizer in (keras.optimizers.Adam, FlatAdam):
+        # 8 units in the slow network's layers (64 weights, with the small
+        # ones) and 128 in its last (16,384: an update of their own).
+        block = SFNEBlock(input_dim=X.shape[1], output_dim=1, hidden_dim=8, seed=0, dtype=dtype,
+                          n_members=2, slow_network_units=128)
+        model = _training.training_model(block, None)
+        model.compile(optimizer=optimizer(learning_rate=3e-3),
+                      loss=_training.make_loss("mse", dtype), steps_per_execution=3)
+        model.fit(X, y, batch_size=32, epochs=4, verbose=0, seed=1)
+        weights[optimizer.__name__] = model.get_weights()
+    sizes = [w.size for w in weights["FlatAdam"]]
+    assert min(sizes) < FlatAdam.LARGE <= max(sizes)
+    for flat, adam in zip(weights["FlatAdam"], weights["Adam"], strict=True):
+        np.testing.assert_array_equal(flat, adam)
+    with pytest.raises(ValueError, match="weight_decay"):
+        FlatAdam(weight_decay=0.01)
+
+
+def test_fits_train_with_flat_adam_on_tensorflow_only():
+    from sfne_sklearn.training._optimizers import FlatAdam
+
+    block = SFNEBlock(input_dim=3, output_dim=1, **SMALL_BLOCK, seed=0)
+    loss = _training.make_loss("mse", "float32")
+    made = {
+        name: type(_training.CompiledModel(_training.training_model(block, None), optimizer=name,
+                                           loss=loss, steps_per_execution=1).model.optimizer)
+        for name in ("adam", "adamw", "sgd")
+    }
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    assert made["adam"] is (FlatAdam if on_tensorflow else keras.optimizers.Adam)
+    assert made["adamw"] is keras.optimizers.AdamW and made["sgd"] is keras.optimizers.SGD
 
 
 # --------------------------------------------------------------------------

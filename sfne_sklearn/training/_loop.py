@@ -33,6 +33,7 @@ import time
 import keras
 import numpy as np
 
+from ._optimizers import FlatAdam
 from ._weights import restore, snapshot
 
 
@@ -407,6 +408,10 @@ class CompiledModel:
         train function fails, for any model ("You must feed a value for
         placeholder tensor", as in keras-team/keras#19246; Keras 3.15).
 
+    Adam on TensorFlow, outside a ``tf.distribute`` strategy, is
+    :class:`~sfne_sklearn.training._optimizers.FlatAdam`: the same updates,
+    in one set of operations for all variables.
+
     The train step is compiled with XLA on JAX only: there a step that is
     not jitted runs op by op from Python (an epoch of concrete took 2-3 s
     so, 35 ms jitted); on TensorFlow the step is a graph already, and XLA
@@ -422,6 +427,13 @@ class CompiledModel:
             steps_per_execution = 1
         if isinstance(optimizer, str):
             optimizer = type(keras.optimizers.get(optimizer))
+        if (
+            optimizer is keras.optimizers.Adam
+            and keras.backend.backend() == "tensorflow"
+            and _tf_strategy() is None
+        ):
+            # The same updates in a fifth of the graph (see _optimizers).
+            optimizer = FlatAdam
         members = model.outputs[0].shape
         if len(members) == 3:  # (batch, n_members, width)
             loss = _MembersLoss(loss, members[1])
