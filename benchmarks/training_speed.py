@@ -140,8 +140,10 @@ def profile(name):
         ("fresh seeded block (SFNEBlock.__init__)", seconds("_block.py", "__init__")),
         ("Keras fit loop (TrainingModel.fit)", seconds("_loop.py", "fit")),
         ("  of which traced train calls (one per epoch)", seconds("trainer.py", "function")),
-        ("  of which validation loss (one traced call per epoch)", seconds("_loop.py", "validation_loss")),
-        ("  of which divergence guard (weight snapshots)", seconds("_guards.py", "on_epoch_end")),
+        ("  of which the epoch's checks (validation loss and weight snapshot, one traced call)",
+         seconds("_guards.py", "on_epoch_end")),
+        ("  of which early stopping and the plateau schedule",
+         seconds("_loop.py", "on_epoch_end")),
         ("tracing (new train/validation functions)", seconds("polymorphic_function.py", "_initialize")),
     ]
     report("| part | seconds |")

@@ -260,6 +260,11 @@ def test_validation_loss_is_kerass_evaluate_and_the_train_step_compiled(weighted
     model.fit(X, y, sample_weight=weights, epochs=2, batch_size=16, verbose=0)
     expected = model.evaluate(X, y, sample_weight=weights, batch_size=len(y), verbose=0)
     assert model.validation_loss(X, y, weights) == pytest.approx(expected, rel=1e-5)
+    # The same loss in the epoch's one call, with the weights and their check.
+    loss, snapshot, finite = model.epoch_state(X, y, weights)
+    assert loss == pytest.approx(expected, rel=1e-5) and finite
+    for kept, now in zip(snapshot, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(kept), now)
     # Un-jitted, JAX runs each step op by op from Python (about 70x slower);
     # TensorFlow traces a graph without XLA.
     assert model.jit_compile == (keras.backend.backend() == "jax")

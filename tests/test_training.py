@@ -246,6 +246,57 @@ def test_fits_train_with_flat_adam_on_tensorflow_only():
     assert made["adamw"] is keras.optimizers.AdamW and made["sgd"] is keras.optimizers.SGD
 
 
+def test_stopping_and_plateau_decide_as_kerass_callbacks():
+    # Ours compare in Python what Keras's compare with keras.ops (float32).
+    tol = 1e-4
+    best = 0.5
+    losses = [1.0, 0.9, 0.9 - 0.5 * tol, 0.9 - tol, 0.9 - tol - 1e-9, 0.7, best, best + 1e-9,
+              best - tol + 1e-12, best - tol * (1 + 1e-7), *[best] * 12, 0.3, *[0.3] * 12]
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+
+    def run(stopper, plateau):
+        model.optimizer.learning_rate = 1e-2
+        seen = []
+        for callback in (stopper, plateau):
+            callback.set_model(model)
+            callback.on_train_begin()
+        for epoch, loss in enumerate(losses):
+            logs = {"loss": loss}
+            stopper.on_epoch_end(epoch, logs)
+            plateau.on_epoch_end(epoch, logs)
+            # (Ours also tracks the lowest loss, for the weights it keeps.)
+            seen.append((stopper.wait, stopper.best, model.stop_training,
+                         logs["learning_rate"], plateau.wait, plateau.best))
+            model.stop_training = False
+        return seen
+
+    kwargs = dict(monitor="loss", min_delta=tol)
+    ours = run(_training.EarlyStopping(patience=4, **kwargs),
+               _training.PlateauSchedule(patience=2, factor=0.5, min_lr=1e-4, **kwargs))
+    theirs = run(keras.callbacks.EarlyStopping(patience=4, **kwargs),
+                 keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5, min_lr=1e-4, **kwargs))
+    assert ours == theirs
+    assert any(stop for _, _, stop, _, _, _ in ours) and ours[-1][3] < 1e-2
+
+
+def test_an_epoch_checks_loss_and_weights_in_one_call(monkeypatch):
+    # The guard's traced call gives the validation loss and the snapshot
+    # that early stopping keeps: no other snapshot is taken.
+    from sfne_sklearn.training import _guards, _weights
+
+    taken = []
+    real = _weights.snapshot
+    monkeypatch.setattr(_training, "snapshot", lambda model: taken.append(1) or real(model))
+    monkeypatch.setattr(_guards, "snapshot", lambda model: taken.append(1) or real(model))
+    X, y = regression_data(n_samples=240)
+    est = _fit(SFNERegressor(**{**FAST, "epochs": 8}, early_stopping=True, random_state=0), X, y)
+    assert len(est.history_["val_loss"]) == est.n_iter_ == 8 and taken == []
+    # Without held-out rows the guard snapshots by itself, once an epoch.
+    est = _fit(SFNERegressor(**{**FAST, "epochs": 8}, early_stopping=False, random_state=0), X, y)
+    assert len(taken) == est.n_iter_
+
+
 # --------------------------------------------------------------------------
 # An ensemble sharing the block (n_members)
 

@@ -513,24 +513,23 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         import keras
 
         from ..training._guards import DivergenceGuard
-        from ..training._loop import EarlyStopping, FitProgress, ValidationLoss
+        from ..training._loop import EarlyStopping, FitProgress
 
         early_stopping = validation is not None
+        # First: it adds the validation loss to the logs (so that every
+        # other callback sees it) and keeps no diverged epoch from them.
+        guard = DivergenceGuard(validation)
         stopper = EarlyStopping(
             monitor="val_loss" if early_stopping else "loss",
             min_delta=self.tol,
             patience=self.n_iter_no_change,
             restore_best_weights=early_stopping,
+            snapshots=guard,
         )
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
-        # The validation loss first, so that every other callback sees it;
-        # then the guard, so that none sees a diverged epoch.
-        guard = DivergenceGuard()
         callbacks = [guard, stopper, *self._schedule_callbacks(stopper), *(user_callbacks or [])]
-        if early_stopping:
-            callbacks.insert(0, ValidationLoss(*validation))
         if self.verbose:
             callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
         return stopper, guard, callbacks
@@ -541,12 +540,12 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
     def _schedule_callbacks(self, stopper):
         """The learning-rate schedule's callbacks, watching what ``stopper`` watches."""
-        import keras
+        from ..training._loop import PlateauSchedule
 
         if self.learning_rate_schedule == "constant":
             return []
         return [
-            keras.callbacks.ReduceLROnPlateau(
+            PlateauSchedule(
                 monitor=stopper.monitor,
                 factor=0.5,
                 patience=max(1, self.n_iter_no_change // 4),

@@ -56,18 +56,24 @@ class DivergenceGuard(keras.callbacks.Callback):
     setting ``stop_training``, keeps the callbacks after it (early stopping,
     the history) from ever seeing the diverged epoch.
 
-    Put it first in the callback list.
+    Given held-out rows (``validation``: ``(x, y)`` or ``(x, y,
+    sample_weight)``), it also adds their loss to each epoch's logs as
+    ``val_loss``, computed in the same traced call as the snapshot
+    (``TrainingModel.epoch_state``). Put it first in the callback list.
 
     Attributes
     ----------
     history : dict of list
         The logs of the finite epochs, as in ``keras.callbacks.History``.
+    latest : list of backend tensors or None
+        The snapshot of the last finite epoch (see ``_weights``).
     """
 
-    def __init__(self):
+    def __init__(self, validation=None):
         super().__init__()
+        self.validation = tuple(validation) if validation is not None else ()
         self.history = {}
-        self._weights = None
+        self.latest = None
 
     def on_train_batch_end(self, batch, logs=None):
         # The batch logs hold the epoch's running mean: once a batch is
@@ -76,16 +82,21 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._diverge(logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        weights, finite = snapshot(self.model)
+        if self.validation:
+            val_loss, weights, finite = self.model.epoch_state(*self.validation)
+            if logs is not None:
+                logs["val_loss"] = val_loss
+        else:
+            weights, finite = snapshot(self.model)
         if _diverged(logs) or not finite:
             self._diverge(logs)
-        self._weights = weights
+        self.latest = weights
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
     def _diverge(self, logs):
-        if self._weights is not None:
-            restore(self.model, self._weights)
+        if self.latest is not None:
+            restore(self.model, self.latest)
         raise TrainingDiverged(len(self.history.get("loss", [])) + 1, dict(logs or {}))
 
 

@@ -13,8 +13,9 @@ the validation rows, with a function call per batch. Here:
 - :func:`checkout` / :func:`release` keep compiled training models of one
   architecture for the next fit (a grid search, cross-validation): the
   weights and the optimizer's state are reset, the traced functions kept.
-- :class:`ValidationLoss` computes the validation loss in one traced call
-  per epoch, instead of a Keras ``evaluate`` loop.
+- :meth:`TrainingModel.epoch_state` computes the validation loss and a
+  snapshot of the weights in one traced call per epoch (for the divergence
+  guard), instead of a Keras ``evaluate`` loop and a copy of each weight.
 - :class:`FitProgress` shows one progress bar for the whole fit.
 
 A fit started inside a ``tf.distribute`` strategy's scope, or (Keras on JAX)
@@ -34,7 +35,7 @@ import keras
 import numpy as np
 
 from ._optimizers import FlatAdam
-from ._weights import restore, snapshot
+from ._weights import copies_and_finite, restore, snapshot, snapshot_variables
 
 
 class _FunctionLoss(keras.losses.Loss):
@@ -156,33 +157,68 @@ class TrainingModel(keras.Model):
             total += loss * share
         return total
 
-    def _traced_loss(self):
+    def epoch_state(self, x=None, y=None, sample_weight=None):
+        """What an epoch's end checks: the validation loss, the weights, their finiteness.
+
+        Returns the loss of ``x`` against ``y`` (as :meth:`validation_loss`;
+        None without ``x``), a snapshot of the weights (see ``_weights``)
+        and whether they are all finite: in one traced call where ``x``
+        fits in one chunk, else the chunked loss and a snapshot.
+        """
+        if x is None or len(x) > CHUNK_ROWS:
+            loss = None if x is None else self.validation_loss(x, y, sample_weight)
+            return (loss, *snapshot(self))
+        fn = getattr(self, "_epoch_state_fn", None)
+        if fn is None:
+            fn = self._epoch_state_fn = self._traced_loss(with_snapshot=True)
+        args = (x, y) if sample_weight is None else (x, y, sample_weight)
+        loss, weights, finite = fn(*args)
+        return float(keras.ops.convert_to_numpy(loss)), list(weights), bool(finite)
+
+    def _traced_loss(self, with_snapshot=False):
+        """``_loss_of`` traced; ``with_snapshot``: also a snapshot of the weights.
+
+        The snapshot is :func:`snapshot`'s (``_weights``): copies of
+        ``model.weights`` in their order, and whether all are finite.
+        """
+        variables = snapshot_variables(self)
         backend = keras.backend.backend()
         if backend == "tensorflow":
             import tensorflow as tf
 
-            return tf.function(self._loss_of, reduce_retracing=True)
+            def loss_and_weights(*args):
+                loss = self._loss_of(*args)
+                if not with_snapshot:
+                    return loss
+                return (loss, *copies_and_finite([v.value for v in variables]))
+
+            return tf.function(loss_and_weights, reduce_retracing=True)
         if backend != "jax":
-            return self._loss_of
+            if not with_snapshot:
+                return self._loss_of
+            return lambda *args: (self._loss_of(*args), *snapshot(self))
         import jax
 
         # jax.jit sees variables as constants: pass their current values,
         # as Keras's own JAX steps do (un-jitted, the loss ran op by op and
         # cost about as much as the epoch's training).
         @jax.jit
-        def stateless_loss(trainable, non_trainable, metrics, x, y, sample_weight=None):
+        def stateless_loss(trainable, non_trainable, metrics, weights, x, y, sample_weight=None):
             y_pred, _ = self.stateless_call(trainable, non_trainable, x)
             loss, _ = self.stateless_compute_loss(
                 trainable, non_trainable, metrics, x=x, y=y, y_pred=y_pred,
                 sample_weight=sample_weight, training=False,
             )
-            return loss
+            if not with_snapshot:
+                return loss
+            return (loss, *copies_and_finite(weights))
 
         def loss(*args):
             state = [[v.value for v in variables] for variables in (
                 self.trainable_variables, self.non_trainable_variables, self.metrics_variables
             )]
-            return stateless_loss(*state, *args)
+            weights = [v.value for v in variables] if with_snapshot else []
+            return stateless_loss(*state, weights, *args)
 
         return loss
 
@@ -476,12 +512,17 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
     scikit-learn's MLP keeps them. For losses (``mode="min"``).
 
     The weights are kept as a snapshot on the model's device (see
-    ``_weights``), not copied to NumPy: Keras's own copy is left off.
+    ``_weights``), not copied to NumPy: Keras's own copy is left off. Given
+    the fit's :class:`~sfne_sklearn.training._guards.DivergenceGuard`
+    (``snapshots``), which runs first and snapshots every epoch, it keeps
+    that snapshot instead of taking another.
     """
 
-    def __init__(self, *, restore_best_weights=False, **kwargs):
-        super().__init__(restore_best_weights=False, **kwargs)
+    def __init__(self, *, restore_best_weights=False, snapshots=None, **kwargs):
+        super().__init__(restore_best_weights=False, mode="min", **kwargs)
         self.keep_best_weights = restore_best_weights
+        self.snapshots = snapshots
+        compare_in_python(self)
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -497,7 +538,8 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
             self.lowest = current
             self.best_epoch = epoch
             if self.keep_best_weights:
-                self.best_weights, _ = snapshot(self.model)
+                taken = None if self.snapshots is None else self.snapshots.latest
+                self.best_weights = taken if taken is not None else snapshot(self.model)[0]
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
@@ -505,16 +547,31 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
             restore(self.model, self.best_weights)
 
 
-class ValidationLoss(keras.callbacks.Callback):
-    """Add ``val_loss`` to each epoch's logs, from held-out rows."""
+class PlateauSchedule(keras.callbacks.ReduceLROnPlateau):
+    """Keras's ``ReduceLROnPlateau`` for a loss, comparing in Python."""
 
-    def __init__(self, x, y, sample_weight=None):
-        super().__init__()
-        self.data = (x, y) if sample_weight is None else (x, y, sample_weight)
+    def __init__(self, **kwargs):
+        super().__init__(mode="min", **kwargs)
+        compare_in_python(self)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["val_loss"] = self.model.validation_loss(*self.data)
+
+def compare_in_python(callback):
+    """Have a Keras monitor callback compare losses in Python, as Keras would.
+
+    Keras's ``EarlyStopping`` and ``ReduceLROnPlateau`` compare the monitored
+    loss with the best one through ``keras.ops.less``: an eager TensorFlow
+    operation and its result read back, about 0.1 ms an epoch each, more
+    than an epoch's validation of a small set. This makes the same decision
+    in Python: ``keras.ops`` converts both floats to float32 first, and so
+    does this. The sign of ``min_delta`` is the one Keras gives it for a
+    loss (it subtracts it from the candidate).
+    """
+    callback.monitor_op = _less_as_float32
+    callback.min_delta = -abs(callback.min_delta)
+
+
+def _less_as_float32(a, b):
+    return bool(np.float32(a) < np.float32(b))
 
 
 class FitProgress(keras.callbacks.Callback):

@@ -16,7 +16,8 @@ import keras
 from keras import ops
 
 
-def _copies_and_finite(values):
+def copies_and_finite(values):
+    """Copies of ``values`` (backend tensors) and whether every float one is finite."""
     floats = [v for v in values if "float" in keras.backend.standardize_dtype(v.dtype)]
     finite = ops.all(ops.stack([ops.all(ops.isfinite(v)) for v in floats]))
     return [ops.copy(v) for v in values], finite
@@ -36,17 +37,17 @@ class _Snapshots:
             import tensorflow as tf
 
             self._take = tf.function(
-                lambda: _copies_and_finite([v.value for v in self.variables])
+                lambda: copies_and_finite([v.value for v in self.variables])
             )
         elif backend == "jax":
             import jax
 
             # Values as arguments: jax.jit would take variables read inside
             # as constants of the first call.
-            jitted = jax.jit(_copies_and_finite)
+            jitted = jax.jit(copies_and_finite)
             self._take = lambda: jitted([v.value for v in self.variables])
         else:
-            self._take = lambda: _copies_and_finite([v.value for v in self.variables])
+            self._take = lambda: copies_and_finite([v.value for v in self.variables])
 
     def take(self):
         weights, finite = self._take()
@@ -62,6 +63,11 @@ def _snapshots(model):
     if snapshots is None:
         snapshots = model._weight_snapshots = _Snapshots(model)
     return snapshots
+
+
+def snapshot_variables(model):
+    """The variables a snapshot of ``model`` copies, in its order."""
+    return _snapshots(model).variables
 
 
 def snapshot(model):
