@@ -142,8 +142,10 @@ def profile(name):
         ("  of which traced train calls (one per epoch)", seconds("trainer.py", "function")),
         ("  of which the epoch's checks (validation loss and weight snapshot, one traced call)",
          seconds("_guards.py", "on_epoch_end")),
-        ("  of which early stopping and the plateau schedule",
+        ("  of which early stopping's rule (compared in Python)",
          seconds("_loop.py", "on_epoch_end")),
+        ("  of which the plateau schedule (reads the learning rate)",
+         seconds("reduce_lr_on_plateau.py", "on_epoch_end")),
         ("tracing (new train/validation functions)", seconds("polymorphic_function.py", "_initialize")),
     ]
     report("| part | seconds |")
