@@ -181,7 +181,7 @@ class TrainingModel(keras.Model):
         The snapshot is :func:`snapshot`'s (``_weights``): copies of
         ``model.weights`` in their order, and whether all are finite.
         """
-        variables = snapshot_variables(self)
+        snapshotted = snapshot_variables(self)
         backend = keras.backend.backend()
         if backend == "tensorflow":
             import tensorflow as tf
@@ -190,7 +190,7 @@ class TrainingModel(keras.Model):
                 loss = self._loss_of(*args)
                 if not with_snapshot:
                     return loss
-                return (loss, *copies_and_finite([v.value for v in variables]))
+                return (loss, *copies_and_finite([v.value for v in snapshotted]))
 
             return tf.function(loss_and_weights, reduce_retracing=True)
         if backend != "jax":
@@ -217,7 +217,7 @@ class TrainingModel(keras.Model):
             state = [[v.value for v in variables] for variables in (
                 self.trainable_variables, self.non_trainable_variables, self.metrics_variables
             )]
-            weights = [v.value for v in variables] if with_snapshot else []
+            weights = [v.value for v in snapshotted] if with_snapshot else []
             return stateless_loss(*state, weights, *args)
 
         return loss
@@ -446,7 +446,7 @@ class CompiledModel:
 
     Adam on TensorFlow, outside a ``tf.distribute`` strategy, is
     :class:`~sfne_sklearn.training._optimizers.FlatAdam`: the same updates,
-    in one set of operations for all variables.
+    in one set of operations for all the small variables.
 
     The train step is compiled with XLA on JAX only: there a step that is
     not jitted runs op by op from Python (an epoch of concrete took 2-3 s

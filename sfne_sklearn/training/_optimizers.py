@@ -89,22 +89,23 @@ class FlatAdam(keras.optimizers.Adam):
                 raise ValueError(f"FlatAdam: no gradient for {variable.path}.")
             given[self._get_variable_index(variable)] = (grad, variable)
         with keras.name_scope(self.name):
+            # The step size, once a step: every variable shares the dtype.
+            dtype = self._groups[0][2].dtype
+            lr = ops.cast(self.learning_rate, dtype)
+            local_step = ops.cast(self.iterations + 1, dtype)
+            beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
+            beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
+            alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
             for indices, ends, m, v in self._groups:
                 grads_, variables = zip(*(given[i] for i in indices), strict=True)
-                self._update(grads_, variables, ends, m, v)
+                self._update(grads_, variables, ends, m, v, alpha)
         self.iterations.assign_add(1)
 
-    def _update(self, grads, variables, ends, m, v):
+    def _update(self, grads, variables, ends, m, v, alpha):
         # Keras's Adam.update_step, on a group of variables at once.
-        dtype = m.dtype
         gradient = ops.concatenate(
-            [ops.reshape(ops.cast(ops.convert_to_tensor(g), dtype), (-1,)) for g in grads]
+            [ops.reshape(ops.cast(ops.convert_to_tensor(g), m.dtype), (-1,)) for g in grads]
         )
-        lr = ops.cast(self.learning_rate, dtype)
-        local_step = ops.cast(self.iterations + 1, dtype)
-        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
-        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
-        alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
         step = ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))
