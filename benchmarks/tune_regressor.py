@@ -19,7 +19,12 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline, make_union
-from sklearn.preprocessing import KBinsDiscretizer, QuantileTransformer, SplineTransformer
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    KBinsDiscretizer,
+    QuantileTransformer,
+    SplineTransformer,
+)
 
 from _common import REGRESSION_DATA, load, ranks
 from sfne_sklearn import SFNERegressor
@@ -72,6 +77,12 @@ def embedded(encoder):
     }
 
 
+def smooth_clip(X):
+    """RealMLP's smooth clipping, ``x / sqrt(1 + (x / 3)^2)``, after the scaling:
+    every scaled column stays within ±3, an outlier near its edge."""
+    return X / np.sqrt(1 + (X / 3) ** 2)
+
+
 def few_values_one_hot(limit, min_frequency=None):
     """The "auto" preprocessing, plus a one-hot encoding of every numeric
     column with at most ``limit`` distinct training values (a count, an age
@@ -100,6 +111,16 @@ def large_batches(X):
     return {"batch_size": max(today, min(1024, -(-n // 100)))}
 
 
+def member_rows(budget):
+    """``n_members="auto"`` with another budget of member-rows per epoch."""
+
+    def params(X):
+        n = int(len(X) * 2 / 3 * 0.9)  # the rows one fit of the 3-fold CV trains on
+        return {"n_members": max(1, min(8, budget // n))}
+
+    return params
+
+
 CANDIDATES = {
     "current": lambda X: {},
     # The learning rate before the "plateau" default.
@@ -111,6 +132,9 @@ CANDIDATES = {
     "4 members": lambda X: {"n_members": 4},
     "8 members": lambda X: {"n_members": 8},
     "auto members": lambda X: {"n_members": "auto"},
+    "member rows 32768": member_rows(32_768),
+    "member rows 16384": member_rows(16_384),
+    "member rows 8192": member_rows(8_192),
     # The defaults before the block's splines (spline_knots=8, knots on ±3).
     "no splines": lambda X: {"spline_knots": None},
     "4 knots": lambda X: {"spline_knots": 4},
@@ -120,12 +144,19 @@ CANDIDATES = {
     "one-hot <=64 values": few_values_one_hot(64),
     "one-hot <=64 values, min 20 rows": few_values_one_hot(64, 20),
     "one-hot <=64 values, min 50 rows": few_values_one_hot(64, 50),
+    # The defaults before dropout="auto", and dropout at every size.
+    "no dropout": lambda X: {"dropout": 0.0},
+    "dropout 0.1": lambda X: {"dropout": 0.1},
+    "dropout 0.2": lambda X: {"dropout": 0.2},
     "adamw": lambda X: {"optimizer": "adamw"},
     "lr 1e-3": lambda X: {"optimizer__learning_rate": 1e-3},
     "plateau": lambda X: plateau(),
     "plateau, batch 512": lambda X: {**plateau(), "batch_size": 512},
     "patience 10": lambda X: {"n_iter_no_change": 10},
     "wide": lambda X: {"hidden_dim": 128},
+    "smooth clip": lambda X: numeric_as(
+        X, make_pipeline(_numeric_pipeline(False), FunctionTransformer(smooth_clip))
+    ),
     "quantile inputs": lambda X: {**quantile(X), "spline_knots": None},
     # Knots evenly over each column's training range (SplineTransformer's
     # "uniform"), with early stopping always on: the first round's candidate.

@@ -187,7 +187,8 @@ def test_config_round_trip():
 
 
 @pytest.mark.parametrize(
-    "splines", [{}, {"spline_columns": [1, 4], "spline_knots": 5}, {"n_members": 3}]
+    "splines",
+    [{}, {"spline_columns": [1, 4], "spline_knots": 5}, {"n_members": 3}, {"dropout": 0.3}],
 )
 def test_keras_file_round_trip(tmp_path, splines):
     model = SFNEBlock(input_dim=6, output_dim=3, local_kernel_size=5, **splines, **SMALL_BLOCK)
@@ -361,3 +362,30 @@ def test_members_outputs_and_their_mean():
 def test_rejects_bad_n_members(value):
     with pytest.raises((ValueError, TypeError), match="n_members"):
         SFNEBlock(input_dim=4, n_members=value)
+
+
+# Dropout on the residual branches
+
+
+def test_dropout_masks_training_only_and_is_seeded_after_the_weights():
+    x = data()
+    plain = SFNEBlock(input_dim=6, output_dim=2, seed=0, **SMALL_BLOCK)
+    dropped = SFNEBlock(input_dim=6, output_dim=2, seed=0, dropout=0.5, **SMALL_BLOCK)
+    assert plain.get_config()["dropout"] == 0.0 and dropped.get_config()["dropout"] == 0.5
+    # The same initial weights: dropout's seed is drawn after theirs.
+    for a, b in zip(plain.get_weights(), dropped.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # Predictions use the whole network; training draws new masks each call.
+    np.testing.assert_array_equal(predict(dropped, x), predict(plain, x))
+    first, second = (keras.ops.convert_to_numpy(dropped(x, training=True)) for _ in range(2))
+    assert not np.allclose(first, predict(plain, x)) and not np.allclose(first, second)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(plain(x, training=True)), predict(plain, x))
+    # A twin seeded alike draws the same masks.
+    twin = SFNEBlock(input_dim=6, output_dim=2, seed=0, dropout=0.5, **SMALL_BLOCK)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(twin(x, training=True)), first)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, True, "0.2"])
+def test_rejects_bad_dropout(value):
+    with pytest.raises(ValueError, match="dropout"):
+        SFNEBlock(input_dim=4, dropout=value)

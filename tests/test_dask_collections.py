@@ -144,11 +144,12 @@ def test_partial_fit_takes_a_fitted_preprocessor_as_it_is():
     np.testing.assert_array_equal(scaler.mean_, (X * 10).mean(axis=0))
 
 
-def test_partial_fit_after_fit_and_after_a_pickle_continues():
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_partial_fit_after_fit_and_after_a_pickle_continues(dropout):
     import pickle
 
     X, y = regression_data(n_samples=60)
-    reg = SFNERegressor(**TINY).fit(X, y)
+    reg = SFNERegressor(**TINY, dropout=dropout).fit(X, y)
     before = reg.predict(X)
     reg.partial_fit(X, y)
     assert reg.n_iter_ == TINY["epochs"] + 1
@@ -156,7 +157,8 @@ def test_partial_fit_after_fit_and_after_a_pickle_continues():
     restored = pickle.loads(pickle.dumps(reg))
     assert "_trainer" not in restored.__dict__
     np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
-    # The copy goes on with the same weights and optimizer state.
+    # The copy goes on with the same weights, optimizer state and dropout
+    # masks.
     restored.partial_fit(X, y)
     reg.partial_fit(X, y)
     assert restored.n_iter_ == TINY["epochs"] + 2

@@ -9,7 +9,10 @@ for one, so that they overlap.
 Each scenario fits the same small SFNERegressor (same seed, same rows, a
 global batch of 20 rows, which splits evenly over two replicas) once on
 one device and once on two, and records, from a callback, what every train
-step ran on.
+step ran on. On JAX the fits have dropout, whose masks do not depend on the
+devices there; on TensorFlow the fits compared with one device's have
+none (each replica draws masks for its own rows), and a fit with dropout
+under the strategy is checked to repeat itself.
 """
 
 import json
@@ -30,15 +33,17 @@ warnings.simplefilter("ignore")
 results = {}
 
 
-def fit_params():
+def fit_params(**params):
     # 200 rows, 10% held out for early stopping: 180 training rows in 9
     # batches of 20, 10 rows per replica. Float64, so that one device and two
-    # (the same sums in another order) agree to its rounding.
-    return dict(
+    # (the same sums in another order) agree to its rounding. Dropout as
+    # "auto" would have it on these rows, unless asked otherwise.
+    defaults = dict(
         hidden_dim=8, num_layers=1, slow_network_units=8, slow_network_layers=2,
         epochs=5, batch_size=20, early_stopping=True, preprocessor=None, random_state=0,
-        dtype="float64",
+        dtype="float64", dropout=0.2,
     )
+    return {**defaults, **params}
 
 
 rng = np.random.default_rng(0)
@@ -118,9 +123,9 @@ class Recorder(keras.callbacks.Callback):
         })
 
 
-def fit():
+def fit(**params):
     recorder = Recorder()
-    est = SFNERegressor(**fit_params(), callbacks=[recorder]).fit(X, y)
+    est = SFNERegressor(**fit_params(**params), callbacks=[recorder]).fit(X, y)
     found = {**summary(recorder, est), "kept": _loop.kept()}
     found["optimizer"] = sorted({s["optimizer"] for s in recorder.steps})
     return est, found
@@ -128,16 +133,23 @@ def fit():
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 _loop.clear_pool()
-one, results["one"] = fit()
+# Under a tf.distribute strategy each replica draws dropout masks for its
+# own rows, not one device's masks for the whole batch: the fits compared
+# with one device's have none.
+one, results["one"] = fit(dropout=0.0)
 with strategy.scope():
-    two, results["two"] = fit()
+    two, results["two"] = fit(dropout=0.0)
 # The other way round: each kind of fit finds its own kept model.
-one_again, results["one_again"] = fit()
+one_again, results["one_again"] = fit(dropout=0.0)
 with strategy.scope():
-    two_again, results["two_again"] = fit()
+    two_again, results["two_again"] = fit(dropout=0.0)
 results["two_vs_one"] = max_diff(two.predict(X), one.predict(X))
 results["one_again_vs_one"] = max_diff(one_again.predict(X), one.predict(X))
 results["two_again_vs_two"] = max_diff(two_again.predict(X), two.predict(X))
+with strategy.scope():
+    dropped, results["dropped"] = fit()
+    dropped_again, results["dropped_again"] = fit()
+results["dropped_again_vs_dropped"] = max_diff(dropped_again.predict(X), dropped.predict(X))
 results["model_replicas"] = two.model_.distribute_strategy.num_replicas_in_sync
 results["round_trips"] = round_trips(two)
 print(json.dumps(results))
@@ -297,6 +309,14 @@ def test_kept_models_are_not_shared_across_strategies(scenarios):
     # A reused compiled model trains exactly like a new one.
     assert found["one_again_vs_one"] == 0.0
     assert found["two_again_vs_two"] == 0.0
+
+
+def test_mirrored_fit_with_dropout_trains_on_two_replicas_and_reproducibly(scenarios):
+    found = scenarios("tensorflow")
+    for fit in ("dropped", "dropped_again"):
+        assert found[fit]["replicas"] == [2] and found[fit]["steps"] == 45
+    assert found["dropped_again"]["models"] == found["dropped"]["models"]
+    assert found["dropped_again_vs_dropped"] == 0.0
 
 
 def test_mirrored_fit_round_trips(scenarios):

@@ -146,6 +146,29 @@ def test_spline_knots_auto_grows_with_the_training_rows():
     assert everything.model_.input_projection.kernel.shape[0] == X.shape[1] * (1 + 14)
 
 
+def test_dropout_auto_where_rows_are_few_and_train_in_mini_batches():
+    est = SFNERegressor()
+    assert est.dropout == "auto"
+    rows = (None, 1, 64, 65, 999, 1000, 10**6)
+    assert [est._dropout_for(n) for n in rows] == [0.0, 0.0, 0.0, 0.2, 0.2, 0.0, 0.0]
+    # One full batch of a larger size: no dropout either.
+    assert SFNERegressor(batch_size=128)._dropout_for(100) == 0.0
+    assert [SFNERegressor(dropout=0.1)._dropout_for(n) for n in rows] == [0.1] * len(rows)
+    X, y = regression_data(n_samples=150)
+    assert SFNERegressor(**QUICK, random_state=0).fit(X, y).model_.dropout == 0.2
+    plain = SFNERegressor(**QUICK, dropout=0.0, random_state=0).fit(X, y)
+    assert plain.model_.dropout == 0.0 and plain.model_.branch_dropout is None
+    X, y = regression_data(n_samples=60)  # one full batch
+    assert SFNERegressor(**QUICK, random_state=0).fit(X, y).model_.dropout == 0.0
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, "half"])
+def test_dropout_is_validated(value):
+    X, y = regression_data(n_samples=30)
+    with pytest.raises(ValueError, match="dropout"):
+        SFNERegressor(dropout=value).fit(X, y)
+
+
 def test_spline_knots_is_validated():
     X, y = regression_data(n_samples=30)
     with pytest.raises(ValueError, match="spline_knots"):

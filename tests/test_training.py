@@ -23,10 +23,13 @@ def _fit(est, X, y=None):
         return est.fit(X, y)
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
 @pytest.mark.parametrize("Estimator", [SFNERegressor, SFNETransformer])
-def test_a_reused_compiled_model_trains_like_a_new_one(Estimator):
+def test_a_reused_compiled_model_trains_like_a_new_one(Estimator, dropout):
+    # With dropout, the reused model also draws the masks of a new one:
+    # those of the new fit's seed, not where the last fit left them.
     X, y = regression_data(n_samples=80)
-    params = {**FAST, "early_stopping": True, "random_state": 3}
+    params = {**FAST, "early_stopping": True, "dropout": dropout, "random_state": 3}
     _training.clear_pool()
     fresh = _fit(Estimator(**params), X, y)
     # The pool now holds the compiled model of that fit: the next fit of the

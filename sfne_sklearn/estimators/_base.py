@@ -75,6 +75,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             StrOptions({"auto"}), Interval(numbers.Integral, 2, None, closed="left"), None
         ],
         "n_members": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="left")],
         "preprocessor": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
         # A class or a name, not an instance: scikeras builds a fresh
         # optimizer for every fit (with optimizer__learning_rate).
@@ -105,6 +106,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         slow_network_units,
         spline_knots,
         n_members,
+        dropout,
         preprocessor,
         optimizer,
         optimizer__learning_rate,
@@ -127,6 +129,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         self.slow_network_units = slow_network_units
         self.spline_knots = spline_knots
         self.n_members = n_members
+        self.dropout = dropout
         self.preprocessor = preprocessor
         self.optimizer = optimizer
         self.optimizer__learning_rate = optimizer__learning_rate
@@ -455,6 +458,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             CompiledModel,
             architecture_key,
             checkout,
+            initial_state,
             make_loss,
             release,
             training_model,
@@ -466,10 +470,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             data.X, self._block_output_dim(n_outputs), seed=init_seed, n_rows=data.X.shape[0]
         )
         head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
-        initial = block.get_weights()
-        if head is not None:
-            head.build((None, block.output_dim))
-            initial += head.get_weights()
+        weights, seeds = initial_state(block, head)
         batch_size = self._batch_size_for(data.X.shape[0])
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
@@ -486,7 +487,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         trainer = compiled.model
         trained_parts = trainer.layers[1:]
         # Keras optimizers refuse an int learning rate.
-        compiled.reset(initial, float(self.optimizer__learning_rate))
+        compiled.reset(weights, float(self.optimizer__learning_rate), seeds)
 
         stopper, guard, callbacks = self._make_callbacks(data.validation)
         try:
@@ -630,6 +631,26 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             return 1
         return max(1, min(self._AUTO_MEMBERS, self._AUTO_MEMBER_ROWS // n_samples))
 
+    # ``dropout="auto"``: dropout while the rows an epoch trains on are few.
+    _AUTO_DROPOUT = 0.2
+    _AUTO_DROPOUT_ROWS = 1_000
+
+    def _dropout_for(self, n_samples):
+        """Dropout rate of a fit that trains on ``n_samples`` rows an epoch (None: unknown).
+
+        ``"auto"``: 0.2 below 1,000 rows, none from 1,000 on or where the
+        total rows are unknown (``partial_fit``), and none in one full
+        batch: there a fit is exact (a weight of k is k copies of a row, see
+        ``dtype``), which masks drawn per row would break.
+        """
+        if self.dropout != "auto":
+            return self.dropout
+        if n_samples is None or n_samples >= self._AUTO_DROPOUT_ROWS:
+            return 0.0
+        if self._batch_size_for(n_samples) >= n_samples:
+            return 0.0
+        return self._AUTO_DROPOUT
+
     # ``spline_knots="auto"``: more knots from _AUTO_KNOTS_ROWS training rows on.
     _AUTO_KNOTS = 8
     _AUTO_KNOTS_MANY_ROWS = 12
@@ -740,6 +761,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             dtype=np.dtype(self._dtype).name,
             seed=seed,
             n_members=self._members_for(n_rows),
+            dropout=self._dropout_for(n_rows),
             **splines,
         )
 
@@ -797,6 +819,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         "spline_knots": None,
         "learning_rate_schedule": "constant",
         "n_members": 1,
+        "dropout": 0.0,
     }
 
     def __setstate__(self, state):

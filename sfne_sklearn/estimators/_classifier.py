@@ -50,6 +50,11 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         an epoch passes at most 65,536 rows times members (one member from
         32,769 rows on; one in ``partial_fit``, which does not know the
         total rows).
+    dropout : float or "auto", default=0.0
+        Dropout rate on the block's residual branches while training; see
+        :class:`SFNERegressor` (``"auto"`` as there). None by default: on
+        the classification sets, cross-validated on 360-row folds, dropout
+        0.2 lowered the log loss on two sets of five and raised it on three.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -167,6 +172,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
         slow_network_units=128,
         spline_knots="auto",
         n_members="auto",
+        dropout=0.0,
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -191,6 +197,7 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
             n_members=n_members,
+            dropout=dropout,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

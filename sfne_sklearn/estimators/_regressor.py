@@ -49,6 +49,17 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         so that an epoch passes at most 65,536 rows times members (one
         member from 32,769 rows on; one in ``partial_fit``, which does not
         know the total rows).
+    dropout : "auto" or float, default="auto"
+        Dropout rate on the block's residual branches (its hidden layers'
+        and its combination's outputs) while training; predictions use the
+        whole network. ``"auto"``: 0.2 below 1,000 training rows (those left
+        after early stopping's validation split), none from 1,000 on (none
+        in ``partial_fit``, which does not know the total rows): in
+        cross-validation it helped where rows are few and cost accuracy on
+        larger tables. None either where the rows train as one full batch
+        (up to 64 with ``batch_size="auto"``), where a ``sample_weight`` of
+        k equals k copies of a row exactly (see ``dtype``): a copy would
+        draw a mask of its own.
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features. ``"auto"``: on a DataFrame, a
         ColumnTransformer built from the column dtypes (numbers imputed with
@@ -155,6 +166,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         slow_network_units=128,
         spline_knots="auto",
         n_members="auto",
+        dropout="auto",
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -178,6 +190,7 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
             n_members=n_members,
+            dropout=dropout,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

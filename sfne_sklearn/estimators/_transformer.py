@@ -45,6 +45,9 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         features are the mean of the members' outputs. Under the training
         head that mean is what is trained, so the members are not trained
         apart; ``"auto"`` is 1.
+    dropout : float or "auto", default=0.0
+        Dropout rate on the block's residual branches while training; see
+        :class:`SFNERegressor` (``"auto"`` as there).
     preprocessor : "auto", transformer or None, default="auto"
         How ``X`` becomes numeric features; see :class:`SFNERegressor`.
     optimizer : str or keras optimizer class, default="adam"
@@ -144,6 +147,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
         slow_network_units=128,
         spline_knots=8,
         n_members=1,
+        dropout=0.0,
         preprocessor="auto",
         optimizer="adam",
         optimizer__learning_rate=3e-3,
@@ -168,6 +172,7 @@ class SFNETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseSFN
             slow_network_units=slow_network_units,
             spline_knots=spline_knots,
             n_members=n_members,
+            dropout=dropout,
             preprocessor=preprocessor,
             optimizer=optimizer,
             optimizer__learning_rate=optimizer__learning_rate,

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, check_rate
 from ..layers import HyperZZWOperator, MemberHeads, MemberScaling, SlowNetwork, SplineEncoding
 
 
@@ -87,6 +87,10 @@ class SFNEBlock(keras.Model):
         Members of the ensemble sharing the block's weights (see above); 1:
         the block of the spec. Each row goes through the shared layers once
         per member.
+    dropout : float, default=0.0
+        Dropout rate on the residual branches (the outputs of the hidden
+        layers of step 2 and of the combination of step 7) while training;
+        seeded from ``seed``. 0: none, the block of the spec.
     **kwargs
         Other :class:`keras.Model` arguments, such as ``dtype="float64"``.
 
@@ -115,6 +119,7 @@ class SFNEBlock(keras.Model):
         spline_knots=8,
         spline_range=(-3.0, 3.0),
         n_members=1,
+        dropout=0.0,
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
@@ -128,6 +133,7 @@ class SFNEBlock(keras.Model):
         self.slow_network_layers = check_positive_int(slow_network_layers, "slow_network_layers")
         self.slow_network_units = check_positive_int(slow_network_units, "slow_network_units")
         self.n_members = check_positive_int(n_members, "n_members")
+        self.dropout = check_rate(dropout, "dropout")
         if preprocessing_model is not None and not isinstance(preprocessing_model, keras.Model):
             raise TypeError(
                 "`preprocessing_model` must be a keras.Model or None. "
@@ -197,6 +203,13 @@ class SFNEBlock(keras.Model):
                 self.n_members, self.output_dim, seed=output_seed, name="output_projection",
                 dtype=policy,
             )
+        # Seeded after every weight, so that a block without dropout draws
+        # the same initial weights as before it existed.
+        self.branch_dropout = None
+        if self.dropout > 0:
+            self.branch_dropout = keras.layers.Dropout(
+                self.dropout, seed=next(seeds), name="branch_dropout", dtype=policy
+            )
         # The kernel coordinates are fixed: relative offsets of the global
         # taps (0..H-1) then of the local taps (-r..r), scaled by H.
         radius = self.local_kernel_size // 2
@@ -260,12 +273,19 @@ class SFNEBlock(keras.Model):
             self.local_conv.kernel_matrix(local_kernel),
         )
 
-    def fast_forward(self, inputs, global_weights, local_weights, members=False):
+    def fast_forward(self, inputs, global_weights, local_weights, members=False, training=False):
         """The data path of the block, given :meth:`hyper_weights`.
 
         ``members``: with ``n_members`` above 1, return each member's
         outputs, ``(batch, n_members, output_dim)``, instead of their mean.
+        ``training``: apply ``dropout``.
         """
+
+        def branch(outputs):
+            if self.branch_dropout is None or not training:
+                return outputs
+            return self.branch_dropout(outputs, training=True)
+
         x = ops.cast(self._features(inputs), self.compute_dtype)
         if self.splines is not None:
             x = self.splines(x)
@@ -274,13 +294,13 @@ class SFNEBlock(keras.Model):
         # Steps 1-2: fast network, input projection and residual hidden layers.
         z = self.input_projection(x)
         for layer in self.hidden_layers:
-            z = z + layer(z)
+            z = z + branch(layer(z))
         # Steps 4-6: HyperZ.Z.W with the global and the local hyper-kernel.
         zn = self.norm(z)
         global_features = self.global_conv([zn, global_weights])
         local_features = self.local_conv([zn, local_weights])
         # Step 7: combine both branches, residual onto Z.
-        z = z + self.combine(ops.concatenate([global_features, local_features], axis=-1))
+        z = z + branch(self.combine(ops.concatenate([global_features, local_features], axis=-1)))
         # Step 8: project to output_dim, from normalised features so that
         # outlying rows cannot produce outputs far off the training range.
         outputs = self.output_projection(self.output_norm(z))
@@ -289,7 +309,9 @@ class SFNEBlock(keras.Model):
         return ops.mean(outputs, axis=1)
 
     def call(self, inputs, training=None, members=False):
-        return self.fast_forward(inputs, *self.hyper_weights(), members=members)
+        return self.fast_forward(
+            inputs, *self.hyper_weights(), members=members, training=bool(training)
+        )
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, dict):
@@ -321,6 +343,7 @@ class SFNEBlock(keras.Model):
             "spline_knots": self.spline_knots,
             "spline_range": self.spline_range,
             "n_members": self.n_members,
+            "dropout": self.dropout,
             "preprocessing_model": (
                 None
                 if self.preprocessing_model is None

@@ -485,12 +485,45 @@ class CompiledModel:
         self._fresh_optimizer = [v.numpy() for v in model.optimizer.variables]
         self.model = model
 
-    def reset(self, weights, learning_rate):
-        """Set new initial ``weights`` and a fresh optimizer state."""
+    def reset(self, weights, learning_rate, seeds=()):
+        """Set new initial ``weights``, ``seeds`` and a fresh optimizer state.
+
+        ``seeds``: the values of the new parts' :func:`seed_states` (their
+        dropout's), which ``set_weights`` leaves alone: a reused model
+        draws the dropout masks a fresh one seeded so would.
+        """
         self.model.set_weights(weights)
+        states = [v for part in self.model.layers[1:] for v in seed_states(part)]
+        if len(states) != len(seeds):
+            raise ValueError(f"{len(seeds)} seed states given for a model with {len(states)}.")
+        for variable, value in zip(states, seeds):
+            variable.assign(value)
         for variable, value in zip(self.model.optimizer.variables, self._fresh_optimizer):
             variable.assign(value)
         self.model.optimizer.learning_rate = learning_rate
+
+
+def seed_states(layer):
+    """The state variables of ``layer``'s seed generators (its dropout's), in order.
+
+    Keras counts them among a layer's variables but not its ``weights``.
+    """
+    weights = {id(v) for v in layer.weights}
+    return [v for v in layer.non_trainable_variables if id(v) not in weights]
+
+
+def initial_state(block, head):
+    """The weights and seed states a fit of ``block`` (and ``head``) starts from.
+
+    For :meth:`CompiledModel.reset`; builds ``head`` on the block's outputs.
+    """
+    parts = [block]
+    if head is not None:
+        head.build((None, block.output_dim))
+        parts.append(head)
+    weights = [w for part in parts for w in part.get_weights()]
+    seeds = [keras.ops.convert_to_numpy(v) for part in parts for v in seed_states(part)]
+    return weights, seeds
 
 
 # ------------------------------------------------------------------ callbacks

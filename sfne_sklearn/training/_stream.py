@@ -10,7 +10,7 @@ optimizer's.
 
 import keras
 
-from ._loop import CompiledModel, make_loss, training_model
+from ._loop import CompiledModel, initial_state, make_loss, seed_states, training_model
 
 
 class IncrementalTrainer:
@@ -31,17 +31,14 @@ class IncrementalTrainer:
     """
 
     def __init__(self, block, head, *, optimizer, learning_rate, loss, steps_per_execution=1):
-        initial = block.get_weights()
-        if head is not None:
-            head.build((None, block.output_dim))
-            initial += head.get_weights()
+        weights, seeds = initial_state(block, head)
         self.compiled = CompiledModel(
             training_model(block, head),
             optimizer=optimizer,
             loss=make_loss(loss, block.dtype_policy.compute_dtype),
             steps_per_execution=steps_per_execution,
         )
-        self.compiled.reset(initial, float(learning_rate))
+        self.compiled.reset(weights, float(learning_rate), seeds)
         self.model = self.compiled.model
 
     def one_pass(self, x, y, *, sample_weight, batch_size, seed):
@@ -52,17 +49,25 @@ class IncrementalTrainer:
         )
         return float(history.history["loss"][0])
 
+    def _seed_states(self):
+        return [v for part in self.model.layers[1:] for v in seed_states(part)]
+
     def get_state(self):
-        """Weights (block and head) and optimizer variables, as NumPy arrays."""
+        """Weights (block and head), optimizer variables and dropout's seed
+        states, as NumPy arrays."""
         return {
             "weights": self.model.get_weights(),
             "optimizer": [keras.ops.convert_to_numpy(v) for v in self.model.optimizer.variables],
+            "seeds": [keras.ops.convert_to_numpy(v) for v in self._seed_states()],
         }
 
     def set_state(self, state):
         """Continue from :meth:`get_state`'s arrays."""
         self.model.set_weights(state["weights"])
         for variable, value in zip(self.model.optimizer.variables, state["optimizer"]):
+            variable.assign(value)
+        # States saved before dropout existed have no seeds (and no dropout).
+        for variable, value in zip(self._seed_states(), state.get("seeds", ())):
             variable.assign(value)
 
     def block_weights(self):
