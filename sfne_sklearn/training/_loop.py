@@ -483,6 +483,8 @@ class CompiledModel:
         # (zero moments for Adam, but not for every optimizer): keep them.
         model.optimizer.build(model.trainable_variables)
         self._fresh_optimizer = [v.numpy() for v in model.optimizer.variables]
+        # The trained parts' (block, head) seed states, for reset.
+        self.seed_states = [v for part in model.layers[1:] for v in seed_states(part)]
         self.model = model
 
     def reset(self, weights, learning_rate, seeds=()):
@@ -493,10 +495,11 @@ class CompiledModel:
         draws the dropout masks a fresh one seeded so would.
         """
         self.model.set_weights(weights)
-        states = [v for part in self.model.layers[1:] for v in seed_states(part)]
-        if len(states) != len(seeds):
-            raise ValueError(f"{len(seeds)} seed states given for a model with {len(states)}.")
-        for variable, value in zip(states, seeds):
+        if len(self.seed_states) != len(seeds):
+            raise ValueError(
+                f"{len(seeds)} seed states given for a model with {len(self.seed_states)}."
+            )
+        for variable, value in zip(self.seed_states, seeds):
             variable.assign(value)
         for variable, value in zip(self.model.optimizer.variables, self._fresh_optimizer):
             variable.assign(value)

@@ -10,7 +10,7 @@ optimizer's.
 
 import keras
 
-from ._loop import CompiledModel, initial_state, make_loss, seed_states, training_model
+from ._loop import CompiledModel, initial_state, make_loss, training_model
 
 
 class IncrementalTrainer:
@@ -49,16 +49,13 @@ class IncrementalTrainer:
         )
         return float(history.history["loss"][0])
 
-    def _seed_states(self):
-        return [v for part in self.model.layers[1:] for v in seed_states(part)]
-
     def get_state(self):
         """Weights (block and head), optimizer variables and dropout's seed
         states, as NumPy arrays."""
         return {
             "weights": self.model.get_weights(),
             "optimizer": [keras.ops.convert_to_numpy(v) for v in self.model.optimizer.variables],
-            "seeds": [keras.ops.convert_to_numpy(v) for v in self._seed_states()],
+            "seeds": [keras.ops.convert_to_numpy(v) for v in self.compiled.seed_states],
         }
 
     def set_state(self, state):
@@ -67,7 +64,7 @@ class IncrementalTrainer:
         for variable, value in zip(self.model.optimizer.variables, state["optimizer"]):
             variable.assign(value)
         # States saved before dropout existed have no seeds (and no dropout).
-        for variable, value in zip(self._seed_states(), state.get("seeds", ())):
+        for variable, value in zip(self.compiled.seed_states, state.get("seeds", ())):
             variable.assign(value)
 
     def block_weights(self):
