@@ -162,6 +162,25 @@ def test_dropout_auto_where_rows_are_few_and_train_in_mini_batches():
     assert SFNERegressor(**QUICK, random_state=0).fit(X, y).model_.dropout == 0.0
 
 
+def test_auto_batches_grow_past_20000_rows_and_the_learning_rate_with_them():
+    est = SFNERegressor()
+    rows = (1, 64, 2_000, 20_000, 20_001, 38_837, 51_200, 10**6)
+    steps = [est._steps_for(n) for n in rows]
+    assert [batch for batch, _ in steps] == [1, 64, 200, 200, 201, 389, 512, 512]
+    scale = [1, 1, 1, 1, 201 / 200, 389 / 200, 2.56, 2.56]
+    assert [rate for _, rate in steps] == pytest.approx([3e-3 * s for s in scale])
+    # A batch size given is kept, and so is the rate then.
+    assert SFNERegressor(batch_size=100)._steps_for(10**6) == (100, 3e-3)
+    assert SFNERegressor(optimizer__learning_rate=1e-3)._steps_for(10**6)[1] == pytest.approx(2.56e-3)
+    # The fit trains at the scaled rate (25,000 rows: 250 a step).
+    X, y = regression_data(n_samples=25_000, n_features=3)
+    params = dict(QUICK, epochs=1, early_stopping=False, n_members=1, random_state=0)
+    fitted = SFNERegressor(**params).fit(X, y)
+    assert fitted.history_["learning_rate"][0] == pytest.approx(3e-3 * 250 / 200)
+    kept = SFNERegressor(**params, batch_size=200).fit(X, y)
+    assert kept.history_["learning_rate"][0] == pytest.approx(3e-3)
+
+
 @pytest.mark.parametrize("value", [-0.1, 1.0, "half"])
 def test_dropout_is_validated(value):
     X, y = regression_data(n_samples=30)

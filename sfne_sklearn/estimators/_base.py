@@ -471,7 +471,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         )
         head = self._training_head(n_outputs, block.dtype_policy, seed=init_seed)
         weights, seeds = initial_state(block, head)
-        batch_size = self._batch_size_for(data.X.shape[0])
+        batch_size, rate = self._steps_for(data.X.shape[0])
         steps = -(-data.X.shape[0] // batch_size)
         loss_name = self._training_loss()
         loss = make_loss(loss_name, block.dtype_policy.compute_dtype)
@@ -486,10 +486,9 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             )
         trainer = compiled.model
         trained_parts = trainer.layers[1:]
-        # Keras optimizers refuse an int learning rate.
-        compiled.reset(weights, float(self.optimizer__learning_rate), seeds)
+        compiled.reset(weights, rate, seeds)
 
-        stopper, guard, callbacks = self._make_callbacks(data.validation)
+        stopper, guard, callbacks = self._make_callbacks(data.validation, rate)
         try:
             with releasing_train_graphs():
                 history = fit_keras_model(
@@ -509,8 +508,11 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
             release(key, compiled)
         return block, history, stopper
 
-    def _make_callbacks(self, validation):
-        """The early-stopping rule, the divergence guard and the full list."""
+    def _make_callbacks(self, validation, rate):
+        """The early-stopping rule, the divergence guard and the full list.
+
+        ``rate``: the fit's initial learning rate (see :meth:`_steps_for`).
+        """
         import keras
 
         from ..training._guards import DivergenceGuard
@@ -530,7 +532,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
-        callbacks = [guard, stopper, *self._schedule_callbacks(stopper), *(user_callbacks or [])]
+        schedule = self._schedule_callbacks(stopper, rate)
+        callbacks = [guard, stopper, *schedule, *(user_callbacks or [])]
         if self.verbose:
             callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
         return stopper, guard, callbacks
@@ -539,8 +542,8 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
     # initial one: eight halvings.
     _PLATEAU_MIN_FACTOR = 1 / 256
 
-    def _schedule_callbacks(self, stopper):
-        """The learning-rate schedule's callbacks, watching what ``stopper`` watches."""
+    def _schedule_callbacks(self, stopper, rate):
+        """The schedule's callbacks from ``rate``, watching what ``stopper`` watches."""
         from ..training._loop import PlateauSchedule
 
         if self.learning_rate_schedule == "constant":
@@ -551,7 +554,7 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                 factor=0.5,
                 patience=max(1, self.n_iter_no_change // 4),
                 min_delta=self.tol,
-                min_lr=float(self.optimizer__learning_rate) * self._PLATEAU_MIN_FACTOR,
+                min_lr=rate * self._PLATEAU_MIN_FACTOR,
             )
         ]
 
@@ -673,11 +676,34 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
         Never fewer than 64 rows (so that up to 64 rows train as one full
         batch, where a weight of k is exactly k copies of a row) nor more
-        than 200 (scikit-learn's MLP default).
+        than 200 (scikit-learn's MLP default). A whole fit's steps on many
+        rows grow beyond that: see :meth:`_steps_for`.
         """
         if self.batch_size == "auto":
             return min(n_samples, max(64, min(200, -(-n_samples // 10))))
         return min(self.batch_size, n_samples)
+
+    # ``batch_size="auto"`` on many rows: a step of 1% of them, at most
+    # _AUTO_LARGE_BATCH (an epoch's arithmetic costs no less beyond it).
+    _AUTO_LARGE_BATCH = 512
+
+    def _steps_for(self, n_samples):
+        """Rows per step and learning rate of a fit on ``n_samples`` rows.
+
+        ``batch_size="auto"``: :meth:`_batch_size_for`'s up to 20,000 rows,
+        then 1% of the rows (at most 512), where a step's cost grows with
+        its rows; the learning rate grows in proportion (the linear scaling
+        rule), so that ``optimizer__learning_rate`` stays the rate of a
+        200-row step.
+        """
+        batch_size = self._batch_size_for(n_samples)
+        # Keras optimizers refuse an int learning rate.
+        rate = float(self.optimizer__learning_rate)
+        if self.batch_size == "auto":
+            large = min(self._AUTO_LARGE_BATCH, -(-n_samples // 100))
+            if large > batch_size:
+                return large, rate * large / batch_size
+        return batch_size, rate
 
     def _validation_split(self, Xt, target, sample_weight, seed, *, in_place=False):
         """Training rows (in their original order) and the held-out ``validation``.

@@ -60,7 +60,8 @@ class SFNEClassifier(ClassifierMixin, BaseSFNE):
     optimizer : str or keras optimizer class, default="adam"
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
-        Learning rate given to ``optimizer``.
+        Learning rate given to ``optimizer``; with ``batch_size="auto"``,
+        that of a 200-row step (see ``batch_size``).
     learning_rate_schedule : {"plateau", "constant"}, default="plateau"
         As for :class:`SFNERegressor`.
     loss : "auto" or keras loss, default="auto"

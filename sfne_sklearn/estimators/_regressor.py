@@ -72,7 +72,8 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
     optimizer : str or keras optimizer class, default="adam"
         Keras optimizer, by name or class; a fresh one is made for each fit.
     optimizer__learning_rate : float, default=3e-3
-        Learning rate given to ``optimizer``.
+        Learning rate given to ``optimizer``; with ``batch_size="auto"``,
+        that of a 200-row step (see ``batch_size``).
     learning_rate_schedule : {"plateau", "constant"}, default="plateau"
         ``"plateau"``: halve the learning rate whenever the loss that early
         stopping watches (the validation loss, else the training loss) has
@@ -88,7 +89,11 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
     batch_size : int or "auto", default="auto"
         Rows per gradient step. ``"auto"`` aims at ten steps per epoch
         within 64 to 200 rows: ``min(n_samples, max(64, min(200,
-        ceil(n_samples / 10))))``.
+        ceil(n_samples / 10))))``; from 20,000 training rows on, 1% of them
+        (at most 512), with ``optimizer__learning_rate`` scaled by the same
+        factor over 200 rows (the linear scaling rule: each row then moves
+        the weights as in a 200-row step). ``partial_fit`` and streamed
+        fits keep the 200-row rule.
     dtype : {"auto", "float32", "float64"}, default="auto"
         Float type the network trains and predicts in. ``"auto"``: float32
         (Keras's own default; on CPU an epoch costs about half of float64's),
