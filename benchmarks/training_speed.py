@@ -48,21 +48,39 @@ def report(text=""):
     LINES.append(text)
 
 
-def timed_fits(make, X, y, repeat=3):
-    """Fit seconds of ``repeat`` fits (after a warm-up) and the last model."""
-    make().fit(X, y)
-    times = []
+def interleaved_fits(makers, X, y, repeat=3, warm=()):
+    """Fit seconds of ``makers`` (name -> factory), fitted in turn ``repeat`` times.
+
+    One warm-up fit of each first (but of those named in ``warm``, fitted
+    already); then rounds of one fit of each, so that a drift in the
+    machine's speed reaches every model alike. Returns the median seconds
+    of each, its seconds of every round, and its last model.
+    """
+    for name, make in makers.items():
+        if name not in warm:
+            make().fit(X, y)
+    rounds = {name: [] for name in makers}
+    models = {}
     for _ in range(repeat):
-        model = make()
-        start = time.perf_counter()
-        model.fit(X, y)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), model
+        for name, make in makers.items():
+            models[name] = make()
+            start = time.perf_counter()
+            models[name].fit(X, y)
+            rounds[name].append(time.perf_counter() - start)
+    medians = {name: float(np.median(times)) for name, times in rounds.items()}
+    return medians, {name: np.array(times) for name, times in rounds.items()}, models
+
+
+def paired_ratio(rounds, name, other="mlp"):
+    """Median over rounds of ``name``'s fit seconds over ``other``'s in the same round."""
+    return float(np.median(rounds[name] / rounds[other]))
 
 
 def fit_times(names):
     report("## Fit time, default SFNERegressor vs MLPRegressor(early_stopping=True)\n")
-    report("Median of 3 fits after one warm-up fit in the same process; both on the")
+    report("Median of 3 fits after one warm-up fit of each in the same process, the models")
+    report("fitted in turn (SFNE, MLP, one network; three rounds), each ratio the median of")
+    report("the three rounds' ratios, so that a drift in the machine's speed cancels; all on the")
     report("same preprocessed rows (SFNERegressor with `preprocessor=None`, the target")
     report("standardised for MLPRegressor as SFNERegressor does internally). \"One")
     report("network\": `n_members=1`, the default's single network without its ensemble")
@@ -74,21 +92,23 @@ def fit_times(names):
         X_train, X_test, y_train, y_test = load(name)
         pre = column_transformer(X_train).fit(X_train)
         Xt, Xv = pre.transform(X_train), pre.transform(X_test)
-        ours, sfne = timed_fits(lambda: SFNERegressor(preprocessor=None, random_state=0), Xt, y_train)
-        mlp_time, mlp = timed_fits(
-            lambda: TransformedTargetRegressor(
+        makers = {
+            "sfne": lambda: SFNERegressor(preprocessor=None, random_state=0),
+            "mlp": lambda: TransformedTargetRegressor(
                 MLPRegressor(early_stopping=True, random_state=0), transformer=StandardScaler()
             ),
-            Xt,
-            y_train,
-        )
+        }
+        # The warm-up fit of the default tells whether it trains an ensemble.
+        if makers["sfne"]().fit(Xt, y_train).model_.n_members > 1:
+            makers["one"] = lambda: SFNERegressor(preprocessor=None, random_state=0, n_members=1)
+        seconds, rounds, models = interleaved_fits(makers, Xt, y_train, warm=("sfne",))
+        sfne, mlp = models["sfne"], models["mlp"]
         members = sfne.model_.n_members
-        one_time, one = ours, sfne
-        if members > 1:
-            one_time, one = timed_fits(
-                lambda: SFNERegressor(preprocessor=None, random_state=0, n_members=1), Xt, y_train
-            )
-        ratio, one_ratio = ours / mlp_time, one_time / mlp_time
+        ours, mlp_time = seconds["sfne"], seconds["mlp"]
+        ratio = paired_ratio(rounds, "sfne")
+        one_time, one, one_ratio = ours, sfne, ratio
+        if "one" in makers:
+            one_time, one, one_ratio = seconds["one"], models["one"], paired_ratio(rounds, "one")
         if len(y_train) >= 5000:
             target, met = "<= 2x MLP", ratio <= 2
         else:
