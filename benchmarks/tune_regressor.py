@@ -109,11 +109,16 @@ def fold_rows(X):
     return int(len(X) * 2 / 3 * 0.9)
 
 
+def small_steps(X):
+    """The 200-row rule at every size: an explicit ``batch_size`` keeps the rate unscaled."""
+    return {"batch_size": SFNERegressor()._batch_size_for(fold_rows(X))}
+
+
 def large_batches(X):
-    """``batch_size="auto"`` as today up to 20,000 rows, then 1% of the rows, at most 1,024."""
+    """The first round of larger steps: 1% of the rows from 20,000 on, at most
+    1,024, the learning rate not scaled."""
     n = fold_rows(X)
-    today = min(n, max(64, min(200, -(-n // 10))))
-    return {"batch_size": max(today, min(1024, -(-n // 100)))}
+    return {"batch_size": max(small_steps(X)["batch_size"], min(1024, -(-n // 100)))}
 
 
 def member_rows(budget):
@@ -132,6 +137,8 @@ CANDIDATES = {
     # The float type before dtype="auto" (which trains in float32 above 64 rows).
     "float64": lambda X: {"dtype": "float64"},
     "large batches": large_batches,
+    # The steps before 1% of the rows (and a rate scaled alike) from 20,000 rows on.
+    "200-row steps": small_steps,
     # An ensemble of members sharing the block (TabM-mini).
     "4 members": lambda X: {"n_members": 4},
     "8 members": lambda X: {"n_members": 8},
