@@ -259,6 +259,26 @@ def test_fit_on_a_dask_frame_streams_reproducibly_close_to_in_memory(dask_regres
     np.testing.assert_allclose(lazy.compute().to_numpy(), reg.predict(X))
 
 
+@pytest.mark.parametrize("schedule", ["plateau", "constant"])
+def test_fit_on_a_dask_frame_follows_the_in_memory_learning_rate_schedule(
+    dask_regression, schedule
+):
+    # A tol no epoch beats: the plateau schedule halves the rate after each
+    # stalled epoch, early stopping ends the fit after n_iter_no_change.
+    X, y, dX, dy = dask_regression
+    params = {**QUICK, "epochs": 10, "tol": 10.0, "n_iter_no_change": 4, "random_state": 0,
+              "learning_rate_schedule": schedule}
+    streamed = SFNERegressor(**params).fit(dX, dy)
+    in_memory = SFNERegressor(**params).fit(X, y)
+    assert streamed.n_iter_ == in_memory.n_iter_ == 5
+    rates = streamed.history_.get("learning_rate")
+    assert rates == in_memory.history_.get("learning_rate")
+    if schedule == "plateau":
+        np.testing.assert_allclose(rates, 3e-3 * np.array([1, 1, 0.5, 0.25, 0.125]), rtol=1e-6)
+    else:
+        assert rates is None or set(rates) == {pytest.approx(3e-3)}
+
+
 def test_classifier_fit_on_dask_arrays():
     X, y = regression_data(n_samples=240)
     labels = np.where(y > 0, "up", "down")

@@ -80,8 +80,9 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         not improved by ``tol`` for ``max(1, n_iter_no_change // 4)`` epochs,
         down to 1/256 of ``optimizer__learning_rate``; training then ends
         sooner, having fine-tuned at the lower rates. ``"constant"``: keep
-        ``optimizer__learning_rate`` throughout. Streamed fits (dask
-        collections, ``partial_fit``) keep it constant.
+        ``optimizer__learning_rate`` throughout. A fit on dask collections
+        follows it epoch by epoch; ``partial_fit`` (one pass a call) keeps
+        the rate constant.
     loss : str or keras loss, default="mse"
         Keras loss, computed on the standardised target.
     epochs : int, default=200
