@@ -359,3 +359,22 @@ def test_n_members_is_validated():
     X, y = regression_data(n_samples=40)
     with pytest.raises(ValueError, match="n_members"):
         SFNERegressor(n_members=0).fit(X, y)
+
+
+def test_one_pass_over_a_chunk_takes_the_first_epochs_batches():
+    # partial_fit and streamed partitions train one pass a call: gathered
+    # once instead of batch by batch, in the order of a fit's first epoch.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.data")
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(23, 3)), rng.normal(size=(23, 1)), rng.random(23)
+    for shuffle in (True, False):
+        one_pass = list(_training._pass_dataset(X, y, w, 5, 7, shuffle))
+        first_epoch = list(_training._epoch_dataset(X, y, w, 5, 2, 7, shuffle))[: len(one_pass)]
+        assert [len(b[0]) for b in one_pass] == [5, 5, 5, 5, 3]
+        for ours, theirs in zip(one_pass, first_epoch):
+            for a, b in zip(ours, theirs):
+                np.testing.assert_array_equal(a, b)
+        rows = np.concatenate([b[0] for b in one_pass])
+        assert np.array_equal(rows, X) != shuffle
+        assert sorted(map(tuple, rows)) == sorted(map(tuple, X))

@@ -111,9 +111,12 @@ class TrainingModel(keras.Model):
     """
 
     def fit(self, x=None, y=None, *, sample_weight=None, batch_size=32, epochs=1,
-            seed=0, shuffle=True, exact_sample_weight=None, **kwargs):
+            seed=0, shuffle=True, exact_sample_weight=None, one_pass=False, **kwargs):
         # scikeras casts ``sample_weight`` to float32; ``exact_sample_weight``
-        # comes in the model's own dtype.
+        # comes in the model's own dtype. ``one_pass``: the one epoch of a
+        # call on a chunk, whose rows may be copied (see _pass_dataset).
+        if one_pass and epochs != 1:
+            raise ValueError(f"one_pass trains one epoch; got epochs={epochs}.")
         if exact_sample_weight is not None:
             sample_weight = exact_sample_weight
         if keras.backend.backend() != "tensorflow":
@@ -122,7 +125,10 @@ class TrainingModel(keras.Model):
             return super().fit(batches, epochs=epochs, shuffle=False, **kwargs)
         n_rows = x.shape[0]
         steps = math.ceil(n_rows / batch_size)
-        dataset = _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle)
+        if one_pass:
+            dataset = _pass_dataset(x, y, sample_weight, batch_size, seed, shuffle)
+        else:
+            dataset = _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle)
         # The dataset is already shuffled, per epoch.
         return super().fit(dataset, epochs=epochs, steps_per_epoch=steps, shuffle=False, **kwargs)
 
@@ -308,6 +314,50 @@ class _EpochBatches(keras.utils.PyDataset):
         self.order = self._order()
 
 
+def _shuffled_rows(n_rows, seed, epoch, shuffle):
+    """The row order of epoch ``epoch``: stateless, it depends on (seed, epoch) alone."""
+    import tensorflow as tf
+
+    rows = tf.range(n_rows)
+    if not shuffle:
+        return rows
+    return tf.random.experimental.stateless_shuffle(
+        rows, seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    )
+
+
+def _pass_dataset(x, y, sample_weight, batch_size, seed, shuffle):
+    """One pass over the rows in the order of :func:`_epoch_dataset`'s first epoch.
+
+    For a call that trains one epoch on a chunk (``partial_fit``, a streamed
+    partition): the chunk's rows are gathered in their order once, a copy,
+    so the pipeline has no function for tf.data to trace (two traces a
+    call otherwise, about 20 ms).
+    """
+    import tensorflow as tf
+
+    from ._arrays import as_tensor
+
+    rows = _shuffled_rows(x.shape[0], seed, 0, shuffle)
+    arrays = tuple(tf.gather(as_tensor(a), rows) for a in (x, y, sample_weight) if a is not None)
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).with_options(_options())
+
+
+def _options():
+    import tensorflow as tf
+
+    # tf.data's default rewrites serialise the pipeline's graph, copying the
+    # captured rows into it: a second copy of the training data for the
+    # whole fit. The pipeline is already what they would make of it.
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    # Nothing here for autotuning to tune (no parallel map, a fixed
+    # prefetch), and its thread made deleting the iterator at the end of a
+    # fit wait up to 200 ms.
+    options.autotune.enabled = False
+    return options
+
+
 def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
     """``epochs`` passes over the rows in batches, each pass in its own order."""
     import tensorflow as tf
@@ -319,26 +369,12 @@ def _epoch_dataset(x, y, sample_weight, batch_size, epochs, seed, shuffle):
     tensors = tuple(as_tensor(a) for a in (x, y, sample_weight) if a is not None)
 
     def one_epoch(epoch):
-        rows = tf.range(n_rows)
-        if shuffle:
-            # Stateless: the order depends on (seed, epoch) alone.
-            rows = tf.random.experimental.stateless_shuffle(
-                rows, seed=tf.stack([tf.constant(seed, tf.int64), epoch])
-            )
+        rows = _shuffled_rows(n_rows, seed, epoch, shuffle)
         return tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
 
     batches = tf.data.Dataset.range(epochs).flat_map(one_epoch)
     dataset = batches.map(lambda rows: tuple(tf.gather(t, rows) for t in tensors)).prefetch(2)
-    # tf.data's default rewrites serialise the pipeline's graph, copying the
-    # captured rows into it: a second copy of the training data for the
-    # whole fit. The pipeline is already what they would make of it.
-    options = tf.data.Options()
-    options.experimental_optimization.apply_default_optimizations = False
-    # Nothing here for autotuning to tune (no parallel map, a fixed
-    # prefetch), and its thread made deleting the iterator at the end of a
-    # fit wait up to 200 ms.
-    options.autotune.enabled = False
-    return dataset.with_options(options)
+    return dataset.with_options(_options())
 
 
 def training_model(block, head):

@@ -45,7 +45,7 @@ class IncrementalTrainer:
         """One shuffled pass over ``x`` (seeded); returns the mean training loss."""
         history = self.model.fit(
             x, y, sample_weight=sample_weight, batch_size=batch_size, epochs=1,
-            seed=seed, shuffle=True, verbose=0,
+            seed=seed, shuffle=True, verbose=0, one_pass=True,
         )
         return float(history.history["loss"][0])
 
