@@ -165,6 +165,9 @@ CANDIDATES = {
     "plateau, batch 512": lambda X: {**plateau(), "batch_size": 512},
     "patience 10": lambda X: {"n_iter_no_change": 10},
     "wide": lambda X: {"hidden_dim": 128},
+    "hidden 48": lambda X: {"hidden_dim": 48},
+    "hidden 32": lambda X: {"hidden_dim": 32},
+    "one hidden layer": lambda X: {"num_layers": 1},
     "smooth clip": lambda X: numeric_as(
         X, make_pipeline(_numeric_pipeline(False), FunctionTransformer(smooth_clip))
     ),
