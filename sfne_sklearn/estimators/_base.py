@@ -516,19 +516,12 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         import keras
 
         from ..training._guards import DivergenceGuard
-        from ..training._loop import EarlyStopping, FitProgress
+        from ..training._loop import FitProgress
 
-        early_stopping = validation is not None
         # First: it adds the validation loss to the logs (so that every
         # other callback sees it) and keeps no diverged epoch from them.
         guard = DivergenceGuard(validation)
-        stopper = EarlyStopping(
-            monitor="val_loss" if early_stopping else "loss",
-            min_delta=self.tol,
-            patience=self.n_iter_no_change,
-            restore_best_weights=early_stopping,
-            snapshots=guard,
-        )
+        stopper = self._stopping_rule(validation is not None, snapshots=guard)
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
@@ -537,6 +530,19 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
         if self.verbose:
             callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
         return stopper, guard, callbacks
+
+    def _stopping_rule(self, early_stopping, snapshots=None):
+        """Early stopping by ``tol`` and ``n_iter_no_change``, on the validation
+        loss (keeping the weights of its lowest epoch) or the training loss."""
+        from ..training._loop import EarlyStopping
+
+        return EarlyStopping(
+            monitor="val_loss" if early_stopping else "loss",
+            min_delta=self.tol,
+            patience=self.n_iter_no_change,
+            restore_best_weights=early_stopping,
+            snapshots=snapshots,
+        )
 
     # Lowest learning rate of the "plateau" schedule, as a fraction of the
     # initial one: eight halvings.

@@ -12,17 +12,16 @@
 3. Early stopping: a seeded share of the rows of every partition (at most
    ``_MAX_VALIDATION_ROWS`` in all) is held out, collected while the first
    epoch streams, kept in memory preprocessed, and scored after each
-   epoch; the best epoch's weights are kept, as in an in-memory fit.
-4. The learning-rate schedule of an in-memory fit (``"plateau"``), told
-   each epoch's loss.
+   epoch. The in-memory fit's early-stopping rule and learning-rate
+   schedule (Keras callbacks, ``BaseSFNE._stopping_rule`` and
+   ``_schedule_callbacks``) are told each epoch's losses: the same
+   stopping, the best epoch's weights kept, the rate halved on plateaus.
 
 Every random choice comes from seeds drawn from ``random_state`` as in an
 in-memory fit, so a fit with an int ``random_state`` is reproducible. It
 is not the same model as the in-memory fit on the same rows: the rows are
 shuffled within partitions, not across the whole table.
 """
-
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -134,13 +133,8 @@ def _target_of(estimator, y_part, Xt):
     return (y_part - estimator._y_mean) / estimator._y_scale
 
 
-def fit_out_of_core(estimator, X, y, sample_weight):
-    """Fit ``estimator`` on dask ``X`` and ``y`` (None: a self-supervised transformer)."""
-    import dask
-
-    from ..preprocessing._dask_stats import delayed_partitions, fit_auto_on_dask
-    from ..training._stream import IncrementalTrainer
-
+def _check_streamable(estimator, sample_weight):
+    """The parameters, and what a fit on dask collections cannot take."""
     name = type(estimator).__name__
     estimator._validate_params()
     if sample_weight is not None:
@@ -155,14 +149,19 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             "sample and pass the fitted transformer to partial_fit instead."
         )
     estimator._check_training_params()
-    for attr in (*estimator._FITTED_ATTRIBUTES, *estimator._TARGET_ATTRIBUTES):
-        estimator.__dict__.pop(attr, None)
-    rng = check_random_state(estimator.random_state)
-    split_seed, init_seed, shuffle_seed = (
-        int(s) for s in rng.randint(np.iinfo(np.int32).max, size=3)
-    )
 
-    pairs = _partition_pairs(X, y)
+
+def _fit_statistics(estimator, X, y):
+    """Step 1: the preprocessor, the float types and the target's statistics.
+
+    Returns the first partition's features (the block's spline-encoded
+    columns are those with more than two values there), the number of rows
+    and the number of outputs the network trains on.
+    """
+    import dask
+
+    from ..preprocessing._dask_stats import delayed_partitions, fit_auto_on_dask
+
     head = dask.compute(delayed_partitions(X)[0])[0]
     head = estimator._validate_X(head, reset=True)
     if estimator.preprocessor == "auto":
@@ -176,19 +175,68 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     n_rows = sum(lengths)
     # The float dtypes, as an in-memory fit picks them (see BaseSFNE._fit_features).
     features = head if estimator.preprocessor_ is None else estimator.preprocessor_.transform(head)
-    estimator._set_dtypes(np.asarray(features).dtype, n_rows)
-    n_features = np.shape(features)[1]
-    n_outputs = _target_statistics(estimator, y, n_features)
+    features = np.asarray(features)
+    estimator._set_dtypes(features.dtype, n_rows)
+    n_outputs = _target_statistics(estimator, y, features.shape[1])
     if is_classifier(estimator) or is_regressor(estimator):
         estimator.n_outputs_ = n_outputs
+    return features, n_rows, n_outputs
+
+
+def _stream_epoch(estimator, trainer, pairs, epoch, *, seeds, share, batch_size, held_out):
+    """Step 2: one epoch, partition by partition; returns its mean training loss.
+
+    Each partition gives up its seeded share of rows to early stopping:
+    in the first epoch they are appended to ``held_out``, in every epoch
+    they are left out of training.
+    """
+    import dask
+
+    shuffle_seed, split_seed = seeds
+    order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(pairs))
+    total, seen = 0.0, 0
+    for i in order:
+        X_part, y_part = dask.compute(pairs[i])[0]
+        if len(X_part) == 0:
+            continue
+        Xt = estimator._features(estimator._validate_X(X_part, reset=False), estimator._dtype)
+        target = np.asarray(_target_of(estimator, y_part, Xt), dtype=estimator._dtype)
+        if share:
+            held = np.random.default_rng([split_seed, int(i)]).random(len(Xt)) < share
+            if epoch == 0 and held.any():
+                held_out.append((Xt[held], target[held]))
+            Xt, target = Xt[~held], target[~held]
+        if len(Xt) == 0:
+            continue
+        loss = trainer.one_pass(
+            Xt, target, sample_weight=None,
+            batch_size=min(batch_size, len(Xt)),
+            seed=shuffle_seed + epoch * len(pairs) + int(i),
+        )
+        total, seen = total + loss * len(Xt), seen + len(Xt)
+        del X_part, y_part, Xt, target  # one partition in memory at a time
+    return total / max(seen, 1)
+
+
+def fit_out_of_core(estimator, X, y, sample_weight):
+    """Fit ``estimator`` on dask ``X`` and ``y`` (None: a self-supervised transformer)."""
+    from ..training._stream import IncrementalTrainer
+
+    name = type(estimator).__name__
+    _check_streamable(estimator, sample_weight)
+    for attr in (*estimator._FITTED_ATTRIBUTES, *estimator._TARGET_ATTRIBUTES):
+        estimator.__dict__.pop(attr, None)
+    rng = check_random_state(estimator.random_state)
+    split_seed, init_seed, shuffle_seed = (
+        int(s) for s in rng.randint(np.iinfo(np.int32).max, size=3)
+    )
+    pairs = _partition_pairs(X, y)
+    features, n_rows, n_outputs = _fit_statistics(estimator, X, y)
     early = estimator._early_stopping_for(n_rows)
     share = min(estimator.validation_fraction, _MAX_VALIDATION_ROWS / n_rows) if early else 0.0
 
-    # The spline-encoded columns are those with more than two values in the
-    # first partition.
     block = estimator._make_block(
-        np.asarray(features), estimator._block_output_dim(n_outputs), seed=init_seed,
-        n_rows=n_rows,
+        features, estimator._block_output_dim(n_outputs), seed=init_seed, n_rows=n_rows
     )
     head_layer = estimator._training_head(n_outputs, block.dtype_policy, seed=init_seed)
     rate = estimator.optimizer__learning_rate
@@ -200,79 +248,49 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # rows (streamed, they were no faster on diamonds' folds, nor more
     # accurate: docs/benchmarks.md).
     batch_size = estimator._batch_size_for(n_rows)
-    history = {"loss": []}
-    validation = []
-    # As the in-memory fit's EarlyStopping: ``tol`` decides when to stop, the
-    # weights kept are those of the lowest loss.
-    best = SimpleNamespace(loss=np.inf, lowest=np.inf, weights=None, best_epoch=0,
-                           stopped_epoch=0, monitor="val_loss" if early else "loss")
-    # The in-memory fit's learning-rate schedule, told each epoch's loss.
-    schedule = estimator._schedule_callbacks(best, rate)
-    for callback in schedule:
+    # The in-memory fit's early stopping and learning-rate schedule, told
+    # each epoch's losses.
+    stopper = estimator._stopping_rule(early)
+    callbacks = [stopper, *estimator._schedule_callbacks(stopper, rate)]
+    for callback in callbacks:
         callback.set_model(trainer.model)
         callback.on_train_begin()
-    wait = 0
+    history, validation = {"loss": []}, []
     for epoch in range(estimator.epochs):
-        order = np.random.default_rng([shuffle_seed, epoch]).permutation(len(pairs))
-        total, seen = 0.0, 0
-        for i in order:
-            X_part, y_part = dask.compute(pairs[i])[0]
-            if len(X_part) == 0:
-                continue
-            Xt = estimator._features(estimator._validate_X(X_part, reset=False), estimator._dtype)
-            target = np.asarray(_target_of(estimator, y_part, Xt), dtype=estimator._dtype)
-            if early:
-                held = np.random.default_rng([split_seed, int(i)]).random(len(Xt)) < share
-                if epoch == 0 and held.any():
-                    validation.append((Xt[held], target[held]))
-                Xt, target = Xt[~held], target[~held]
-            if len(Xt) == 0:
-                continue
-            loss = trainer.one_pass(
-                Xt, target, sample_weight=None,
-                batch_size=min(batch_size, len(Xt)),
-                seed=shuffle_seed + epoch * len(pairs) + int(i),
-            )
-            total, seen = total + loss * len(Xt), seen + len(Xt)
-            del X_part, y_part, Xt, target  # one partition in memory at a time
-        history["loss"].append(total / max(seen, 1))
+        history["loss"].append(_stream_epoch(
+            estimator, trainer, pairs, epoch, seeds=(shuffle_seed, split_seed), share=share,
+            batch_size=batch_size, held_out=validation,
+        ))
         if early:
             if epoch == 0:
-                if not validation:
-                    raise ValueError(
-                        f"{name}: no row was held out for early stopping; raise "
-                        "validation_fraction or pass early_stopping=False."
-                    )
-                validation = (
-                    np.concatenate([v[0] for v in validation]),
-                    np.concatenate([v[1] for v in validation]),
-                )
+                validation = _held_out(validation, name)
             history.setdefault("val_loss", []).append(
                 trainer.model.validation_loss(*validation)
             )
-        current = history[best.monitor][-1]
-        if not np.isfinite(current):
+        logs = {key: values[-1] for key, values in history.items()}
+        if not np.isfinite(logs[stopper.monitor]):
             raise ValueError(
-                f"{name}: training diverged in epoch {epoch + 1} ({best.monitor}={current}). "
-                "Lower `optimizer__learning_rate`."
+                f"{name}: training diverged in epoch {epoch + 1} "
+                f"({stopper.monitor}={logs[stopper.monitor]}). Lower `optimizer__learning_rate`."
             )
-        logs = {best.monitor: current}
-        for callback in schedule:
-            callback.on_epoch_end(epoch, logs)  # sets logs["learning_rate"]
-        if "learning_rate" in logs:
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if "learning_rate" in logs:  # the schedule's
             history.setdefault("learning_rate", []).append(logs["learning_rate"])
-        if current < best.lowest:
-            best.lowest, best.best_epoch = current, epoch
-            if early:
-                best.weights = trainer.block_weights()
-        if current < best.loss - estimator.tol:
-            best.loss, wait = current, 0
-        else:
-            wait += 1
-            if wait >= estimator.n_iter_no_change:
-                best.stopped_epoch = epoch
-                break
-    block.set_weights(best.weights if best.weights is not None else trainer.block_weights())
+        if trainer.model.stop_training:
+            break
+    stopper.on_train_end()  # restores the best epoch's weights (early stopping)
+    block.set_weights(trainer.block_weights())
     estimator._calibrate(block, validation if early else None)
-    estimator._record_fit(block, history, best, early)
+    estimator._record_fit(block, history, stopper, early)
     return estimator
+
+
+def _held_out(parts, name):
+    """The rows the partitions held out, as one ``(X, y)``."""
+    if not parts:
+        raise ValueError(
+            f"{name}: no row was held out for early stopping; raise "
+            "validation_fraction or pass early_stopping=False."
+        )
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
