@@ -142,6 +142,7 @@ CANDIDATES = {
     # An ensemble of members sharing the block (TabM-mini).
     "4 members": lambda X: {"n_members": 4},
     "8 members": lambda X: {"n_members": 8},
+    "16 members": lambda X: {"n_members": 16},
     "auto members": lambda X: {"n_members": "auto"},
     "member rows 32768": member_rows(32_768),
     "member rows 16384": member_rows(16_384),
