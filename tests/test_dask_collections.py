@@ -279,6 +279,29 @@ def test_fit_on_a_dask_frame_follows_the_in_memory_learning_rate_schedule(
         assert rates is None or set(rates) == {pytest.approx(3e-3)}
 
 
+def test_fit_on_a_dask_frame_reports_progress_and_calls_user_callbacks(dask_regression, capfd):
+    import keras
+
+    class Epochs(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append((epoch, sorted(logs)))
+
+    X, y, dX, dy = dask_regression
+    recorder = Epochs()
+    reg = SFNERegressor(**{**QUICK, "random_state": 0, "verbose": 2, "callbacks": [recorder]})
+    reg.fit(dX, dy)
+    assert recorder.seen == [
+        (epoch, ["learning_rate", "loss", "val_loss"]) for epoch in range(reg.n_iter_)
+    ]
+    lines = capfd.readouterr().out.splitlines()
+    assert lines[0] == "SFNERegressor: training for at most 5 epochs"
+    assert [line.split(" - ")[0] for line in lines[1:-1]] == [f"Epoch {e}/5" for e in range(1, 6)]
+    assert "val_loss" in lines[1] and lines[-1].startswith("SFNERegressor: stopped after 5 epochs")
+
+
 def test_classifier_fit_on_dask_arrays():
     X, y = regression_data(n_samples=240)
     labels = np.where(y > 0, "up", "down")

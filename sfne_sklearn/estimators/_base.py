@@ -513,23 +513,29 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
 
         ``rate``: the fit's initial learning rate (see :meth:`_steps_for`).
         """
-        import keras
-
         from ..training._guards import DivergenceGuard
-        from ..training._loop import FitProgress
 
         # First: it adds the validation loss to the logs (so that every
         # other callback sees it) and keeps no diverged epoch from them.
         guard = DivergenceGuard(validation)
         stopper = self._stopping_rule(validation is not None, snapshots=guard)
+        schedule = self._schedule_callbacks(stopper, rate)
+        callbacks = [guard, stopper, *schedule, *self._reporting_callbacks()]
+        return stopper, guard, callbacks
+
+    def _reporting_callbacks(self):
+        """The user's ``callbacks``, then the progress report (``verbose``)."""
+        import keras
+
+        from ..training._loop import FitProgress
+
         user_callbacks = self.callbacks
         if isinstance(user_callbacks, keras.callbacks.Callback):
             user_callbacks = [user_callbacks]
-        schedule = self._schedule_callbacks(stopper, rate)
-        callbacks = [guard, stopper, *schedule, *(user_callbacks or [])]
+        progress = []
         if self.verbose:
-            callbacks.append(FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2)))
-        return stopper, guard, callbacks
+            progress = [FitProgress(self.epochs, type(self).__name__, min(int(self.verbose), 2))]
+        return [*(user_callbacks or []), *progress]
 
     def _stopping_rule(self, early_stopping, snapshots=None):
         """Early stopping by ``tol`` and ``n_iter_no_change``, on the validation

@@ -16,6 +16,9 @@
    schedule (Keras callbacks, ``BaseSFNE._stopping_rule`` and
    ``_schedule_callbacks``) are told each epoch's losses: the same
    stopping, the best epoch's weights kept, the rate halved on plateaus.
+   So are the user's ``callbacks`` and the ``verbose`` progress report,
+   through their fit and epoch hooks only: the batches train inside one
+   Keras ``fit`` call per partition.
 
 Every random choice comes from seeds drawn from ``random_state`` as in an
 in-memory fit, so a fit with an int ``random_state`` is reproducible. It
@@ -248,10 +251,12 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # rows (streamed, they were no faster on diamonds' folds, nor more
     # accurate: docs/benchmarks.md).
     batch_size = estimator._batch_size_for(n_rows)
-    # The in-memory fit's early stopping and learning-rate schedule, told
-    # each epoch's losses.
+    # The in-memory fit's early stopping, learning-rate schedule, user
+    # callbacks and progress report, told each epoch's losses.
     stopper = estimator._stopping_rule(early)
-    callbacks = [stopper, *estimator._schedule_callbacks(stopper, rate)]
+    callbacks = [
+        stopper, *estimator._schedule_callbacks(stopper, rate), *estimator._reporting_callbacks()
+    ]
     for callback in callbacks:
         callback.set_model(trainer.model)
         callback.on_train_begin()
@@ -279,7 +284,8 @@ def fit_out_of_core(estimator, X, y, sample_weight):
             history.setdefault("learning_rate", []).append(logs["learning_rate"])
         if trainer.model.stop_training:
             break
-    stopper.on_train_end()  # restores the best epoch's weights (early stopping)
+    for callback in callbacks:
+        callback.on_train_end()  # the stopper restores the best epoch's weights
     block.set_weights(trainer.block_weights())
     estimator._calibrate(block, validation if early else None)
     estimator._record_fit(block, history, stopper, early)

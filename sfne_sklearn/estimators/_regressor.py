@@ -118,6 +118,8 @@ class SFNERegressor(RegressorMixin, BaseSFNE):
         Smallest loss decrease that counts as an improvement.
     callbacks : list of keras callbacks, default=None
         Extra Keras callbacks, run after the built-in stopping rule.
+        A fit on dask collections calls their fit and epoch hooks only
+        (each partition's batches train inside one Keras ``fit``).
     verbose : int, default=0
         0: silent. 1: one progress bar for the whole fit (epochs, current
         ``loss`` and ``val_loss``, time left). 2: one line per epoch.
