@@ -302,6 +302,33 @@ def test_fit_on_a_dask_frame_reports_progress_and_calls_user_callbacks(dask_regr
     assert "val_loss" in lines[1] and lines[-1].startswith("SFNERegressor: stopped after 5 epochs")
 
 
+def test_a_diverging_fit_on_a_dask_frame_keeps_the_last_finite_weights(dask_regression):
+    # As in memory (tests/test_reliability.py): a warning and the weights of
+    # the last finite epoch, or an error where the first epoch diverged.
+    import keras
+    from sklearn.exceptions import ConvergenceWarning
+
+    class PoisonAfterThird(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                self.kept = self.model.layers[1].get_weights()
+                self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+    X, y, dX, dy = dask_regression
+    poison = PoisonAfterThird()
+    reg = SFNERegressor(**{**TINY, "epochs": 6, "early_stopping": False, "callbacks": [poison]})
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 4.*weights of epoch 3 are kept"):
+        reg.fit(dX, dy)
+    assert reg.n_iter_ == 3 and np.all(np.isfinite(reg.history_["loss"]))
+    for restored, expected in zip(reg.model_.get_weights(), poison.kept):
+        np.testing.assert_array_equal(restored, expected)
+    assert np.all(np.isfinite(reg.predict(X)))
+    diverging = SFNERegressor(**TINY, optimizer="sgd", optimizer__learning_rate=1e4)
+    with pytest.raises(ValueError, match="diverged in the first epoch.*no finite weights"):
+        diverging.fit(dX, dy)
+    assert not hasattr(diverging, "model_")
+
+
 def test_classifier_fit_on_dask_arrays():
     X, y = regression_data(n_samples=240)
     labels = np.where(y > 0, "up", "down")

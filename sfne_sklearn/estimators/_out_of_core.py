@@ -12,10 +12,11 @@
 3. Early stopping: a seeded share of the rows of every partition (at most
    ``_MAX_VALIDATION_ROWS`` in all) is held out, collected while the first
    epoch streams, kept in memory preprocessed, and scored after each
-   epoch. The in-memory fit's early-stopping rule and learning-rate
-   schedule (Keras callbacks, ``BaseSFNE._stopping_rule`` and
-   ``_schedule_callbacks``) are told each epoch's losses: the same
-   stopping, the best epoch's weights kept, the rate halved on plateaus.
+   epoch. The in-memory fit's divergence guard, early-stopping rule and
+   learning-rate schedule (Keras callbacks: ``DivergenceGuard``,
+   ``BaseSFNE._stopping_rule`` and ``_schedule_callbacks``) are told each
+   epoch's losses: the same recovery from divergence, the same stopping,
+   the best epoch's weights kept, the rate halved on plateaus.
    So are the user's ``callbacks`` and the ``verbose`` progress report,
    through their fit and epoch hooks only: the batches train inside one
    Keras ``fit`` call per partition.
@@ -223,6 +224,7 @@ def _stream_epoch(estimator, trainer, pairs, epoch, *, seeds, share, batch_size,
 
 def fit_out_of_core(estimator, X, y, sample_weight):
     """Fit ``estimator`` on dask ``X`` and ``y`` (None: a self-supervised transformer)."""
+    from ..training._guards import DivergenceGuard, TrainingDiverged
     from ..training._stream import IncrementalTrainer
 
     name = type(estimator).__name__
@@ -251,41 +253,37 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     # rows (streamed, they were no faster on diamonds' folds, nor more
     # accurate: docs/benchmarks.md).
     batch_size = estimator._batch_size_for(n_rows)
-    # The in-memory fit's early stopping, learning-rate schedule, user
-    # callbacks and progress report, told each epoch's losses.
-    stopper = estimator._stopping_rule(early)
+    # The in-memory fit's callbacks, told each epoch's losses: the divergence
+    # guard (which adds the validation loss), early stopping, the schedule,
+    # the user's callbacks and the progress report.
+    guard = DivergenceGuard()
+    stopper = estimator._stopping_rule(early, snapshots=guard)
     callbacks = [
-        stopper, *estimator._schedule_callbacks(stopper, rate), *estimator._reporting_callbacks()
+        guard, stopper, *estimator._schedule_callbacks(stopper, rate),
+        *estimator._reporting_callbacks(),
     ]
     for callback in callbacks:
         callback.set_model(trainer.model)
         callback.on_train_begin()
-    history, validation = {"loss": []}, []
-    for epoch in range(estimator.epochs):
-        history["loss"].append(_stream_epoch(
-            estimator, trainer, pairs, epoch, seeds=(shuffle_seed, split_seed), share=share,
-            batch_size=batch_size, held_out=validation,
-        ))
-        if early:
-            if epoch == 0:
-                validation = _held_out(validation, name)
-            history.setdefault("val_loss", []).append(
-                trainer.model.validation_loss(*validation)
-            )
-        logs = {key: values[-1] for key, values in history.items()}
-        if not np.isfinite(logs[stopper.monitor]):
-            raise ValueError(
-                f"{name}: training diverged in epoch {epoch + 1} "
-                f"({stopper.monitor}={logs[stopper.monitor]}). Lower `optimizer__learning_rate`."
-            )
+    history, validation = {}, []
+    try:
+        for epoch in range(estimator.epochs):
+            logs = {"loss": _stream_epoch(
+                estimator, trainer, pairs, epoch, seeds=(shuffle_seed, split_seed), share=share,
+                batch_size=batch_size, held_out=validation,
+            )}
+            if early and epoch == 0:
+                validation = guard.validation = _held_out(validation, name)
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            if trainer.model.stop_training:
+                break
         for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-        if "learning_rate" in logs:  # the schedule's
-            history.setdefault("learning_rate", []).append(logs["learning_rate"])
-        if trainer.model.stop_training:
-            break
-    for callback in callbacks:
-        callback.on_train_end()  # the stopper restores the best epoch's weights
+            callback.on_train_end()  # the stopper restores the best epoch's weights
+    except TrainingDiverged as diverged:
+        history = estimator._recover(diverged, guard, stopper, early)
     block.set_weights(trainer.block_weights())
     estimator._calibrate(block, validation if early else None)
     estimator._record_fit(block, history, stopper, early)
