@@ -285,6 +285,7 @@ def test_fit_on_a_dask_frame_reports_progress_and_calls_user_callbacks(dask_regr
     class Epochs(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.seen = []
+            assert self.params["epochs"] == 5
 
         def on_epoch_end(self, epoch, logs=None):
             self.seen.append((epoch, sorted(logs)))

@@ -264,6 +264,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     ]
     for callback in callbacks:
         callback.set_model(trainer.model)
+        callback.set_params({"epochs": estimator.epochs, "steps": None, "verbose": 0})
         callback.on_train_begin()
     history, validation = {}, []
     try:
