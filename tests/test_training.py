@@ -49,6 +49,23 @@ def test_compiled_models_are_kept_per_architecture():
     assert _training.kept() == 2
 
 
+def test_a_fit_that_diverges_at_once_leaves_its_compiled_model_for_the_next():
+    # A search whose learning rates diverge in the first epoch: each failed
+    # fit used to drop its compiled model, so that every next fit traced a
+    # new one (and TensorFlow warned of retracing after five).
+    X, y = regression_data(n_samples=40)
+    params = {**FAST, "epochs": 3, "optimizer": "sgd", "random_state": 0}
+    _training.clear_pool()
+    with pytest.raises(ValueError, match="diverged in the first epoch"):
+        SFNERegressor(**params, optimizer__learning_rate=1e4, batch_size=5).fit(X, y)
+    assert _training.kept() == 1
+    fresh_after = _fit(SFNERegressor(**params, optimizer__learning_rate=1e-2, batch_size=5), X, y)
+    assert _training.kept() == 1  # the same model, taken and put back
+    _training.clear_pool()
+    fresh = _fit(SFNERegressor(**params, optimizer__learning_rate=1e-2, batch_size=5), X, y)
+    np.testing.assert_array_equal(fresh.predict(X), fresh_after.predict(X))
+
+
 def test_fits_of_other_batch_sizes_but_as_many_steps_share_a_compiled_model():
     # A search's folds and its refit differ in rows, so in batch size; with
     # as many steps an epoch they train on one compiled model, and as well

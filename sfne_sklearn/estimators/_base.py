@@ -502,7 +502,15 @@ class BaseSFNE(BaseEstimator, metaclass=ABCMeta):
                     seed=shuffle_seed,
                 )
         except TrainingDiverged as diverged:
-            history = self._recover(diverged, guard, stopper, data.validation is not None)
+            try:
+                history = self._recover(diverged, guard, stopper, data.validation is not None)
+            except ValueError:
+                # Diverged in its first epoch: no weights to keep, but the
+                # compiled model is sound (the next fit resets it). Kept, so
+                # that a search's next candidates do not trace it again.
+                if key is not None:
+                    release(key, compiled)
+                raise
         block.set_weights(trained_parts[0].get_weights())
         if key is not None:
             release(key, compiled)
