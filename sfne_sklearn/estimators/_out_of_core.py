@@ -266,15 +266,15 @@ def fit_out_of_core(estimator, X, y, sample_weight):
         callback.set_model(trainer.model)
         callback.set_params({"epochs": estimator.epochs, "steps": None, "verbose": 0})
         callback.on_train_begin()
-    history, validation = {}, []
+    history, held_out, validation = {}, [], None
     try:
         for epoch in range(estimator.epochs):
             logs = {"loss": _stream_epoch(
                 estimator, trainer, pairs, epoch, seeds=(shuffle_seed, split_seed), share=share,
-                batch_size=batch_size, held_out=validation,
+                batch_size=batch_size, held_out=held_out,
             )}
             if early and epoch == 0:
-                validation = guard.validation = _held_out(validation, name)
+                validation = guard.validation = _held_out(held_out, name)
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
             for key, value in logs.items():
@@ -286,7 +286,7 @@ def fit_out_of_core(estimator, X, y, sample_weight):
     except TrainingDiverged as diverged:
         history = estimator._recover(diverged, guard, stopper, early)
     block.set_weights(trainer.block_weights())
-    estimator._calibrate(block, validation if early else None)
+    estimator._calibrate(block, validation)
     estimator._record_fit(block, history, stopper, early)
     return estimator
 
